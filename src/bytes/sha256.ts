@@ -1,0 +1,6 @@
+/** SHA-256 of raw bytes (pure computation, allowed in formats/ and recovery/). */
+import { createHash } from 'node:crypto';
+
+export function sha256Hex(bytes: Uint8Array): string {
+  return createHash('sha256').update(bytes).digest('hex');
+}

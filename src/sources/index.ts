@@ -1,0 +1,3 @@
+export * from './byte-source.js';
+export * from './file-source.js';
+export * from './hash.js';
