@@ -1,0 +1,24 @@
+/**
+ * What a worker runs: opens its own read-only view of the evidence, then calls pure functions.
+ * Also called in-process (workers = 0) so both paths share one implementation.
+ */
+import { FileSource } from '../sources/file-source.js';
+import { SourcePageReader } from '../sources/page-reader.js';
+import { decodeLivePages } from '../recovery/live-records.js';
+import type { Task, TaskResult } from './tasks.js';
+
+export function runTask(task: Task): TaskResult {
+  switch (task.kind) {
+    case 'decode-live-pages': {
+      const source = new FileSource(task.fileSystemPath);
+      try {
+        const reader = new SourcePageReader(source, task.pageSize, task.baseOffset, task.sizeInBytes);
+        return decodeLivePages(reader, task.parameters);
+      } finally {
+        source.close();
+      }
+    }
+  }
+}
+
+export default runTask;

@@ -1,0 +1,75 @@
+/**
+ * Input expansion: files and folders (recursively, sorted for determinism) → evidence files, with
+ * a database grouped with its -wal, -journal and -shm siblings by name.
+ */
+import { readdirSync, statSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+
+export interface EvidenceFile {
+  /** As given (or as found below a given folder): what reports show. */
+  readonly location: string;
+  readonly fileSystemPath: string;
+  readonly sizeInBytes: number;
+}
+
+export interface InputGroup {
+  /** The main file (a database, or any file that is not a sibling). */
+  readonly main: EvidenceFile;
+  readonly wal: EvidenceFile | undefined;
+  readonly journal: EvidenceFile | undefined;
+  readonly shm: EvidenceFile | undefined;
+}
+
+export interface ExpandedInputs {
+  readonly files: readonly EvidenceFile[];
+  readonly groups: readonly InputGroup[];
+  /** Inputs that could not be read: path and the system's message (exit code 1). */
+  readonly unreadable: readonly { readonly location: string; readonly message: string }[];
+}
+
+const siblingSuffixes = ['-wal', '-journal', '-shm'] as const;
+
+export function expandInputs(inputs: readonly string[]): ExpandedInputs {
+  const files: EvidenceFile[] = [];
+  const unreadable: { location: string; message: string }[] = [];
+  const seen = new Set<string>();
+  const visit = (location: string): void => {
+    const fileSystemPath = resolve(location);
+    let stats;
+    try {
+      stats = statSync(fileSystemPath);
+    } catch (error) {
+      unreadable.push({ location, message: (error as Error).message });
+      return;
+    }
+    if (stats.isDirectory()) {
+      let names: string[];
+      try {
+        names = readdirSync(fileSystemPath).sort();
+      } catch (error) {
+        unreadable.push({ location, message: (error as Error).message });
+        return;
+      }
+      for (const name of names) visit(join(location, name));
+      return;
+    }
+    if (!stats.isFile()) return;
+    if (seen.has(fileSystemPath)) return;
+    seen.add(fileSystemPath);
+    files.push({ location, fileSystemPath, sizeInBytes: stats.size });
+  };
+  for (const input of inputs) visit(input);
+  const byPath = new Map(files.map((file) => [file.fileSystemPath, file]));
+  const claimed = new Set<string>();
+  const groups: InputGroup[] = [];
+  for (const file of files) {
+    const sibling = (suffix: string): EvidenceFile | undefined => byPath.get(file.fileSystemPath + suffix);
+    if (siblingSuffixes.some((suffix) => file.fileSystemPath.endsWith(suffix) && byPath.has(file.fileSystemPath.slice(0, -suffix.length)))) continue;
+    const wal = sibling('-wal');
+    const journal = sibling('-journal');
+    const shm = sibling('-shm');
+    for (const found of [wal, journal, shm]) if (found !== undefined) claimed.add(found.fileSystemPath);
+    groups.push({ main: file, wal, journal, shm });
+  }
+  return { files, groups, unreadable };
+}
