@@ -1,0 +1,113 @@
+/**
+ * Plain-data types shared by the report writers: what a run is (tool, command line, inputs, start
+ * time), how it ends, and the provisional transaction row.
+ *
+ * Reports never read the clock: every time comes from the caller as a `Date`.
+ */
+
+/** One evidence input, as the CLI opened and hashed it before the scan. */
+export interface ReportInput {
+  /** The path exactly as given on the command line. */
+  readonly path: string;
+  /** Absolute path (recorded in manifest.json; used to refuse an output folder holding it). */
+  readonly absolutePath: string;
+  readonly sizeInBytes: number;
+  /** Lowercase hex. */
+  readonly sha256: string;
+  /** Lowercase hex. */
+  readonly md5: string;
+}
+
+/**
+ * Where the program ran, for DFXML `execution_environment` and `library`. Defaults to
+ * `describeExecutionEnvironment()`; tests and re-projections pass a fixed one.
+ */
+export interface ExecutionEnvironment {
+  /** `os.type()`, e.g. `Linux`. */
+  readonly osSysname: string;
+  /** `os.release()`. */
+  readonly osRelease: string;
+  /** `os.hostname()`. */
+  readonly host: string;
+  /** `os.machine()`, e.g. `x86_64`. */
+  readonly arch: string;
+  /** `process.versions.node`. */
+  readonly nodeVersion: string;
+}
+
+/** Everything a report needs to know about the run before the first record arrives. */
+export interface ReportRun {
+  readonly tool: {
+    readonly name: string;
+    readonly version: string;
+    /** DFXML `build_environment/compiler`, e.g. `tsc 5.9.3`; omitted when absent. */
+    readonly compiler?: string;
+  };
+  /** argv as the user typed it, program name first (`['exhume', 'scan', 'pos.img', ...]`). */
+  readonly commandLine: readonly string[];
+  /** The parsed CLI options, JSON-serialisable (no bigint, functions or class instances). */
+  readonly options: Readonly<Record<string, unknown>>;
+  /** Given by the caller: reports never read the clock. */
+  readonly startTime: Date;
+  readonly inputs: readonly ReportInput[];
+  /** Defaults to `describeExecutionEnvironment()`. */
+  readonly environment?: ExecutionEnvironment;
+}
+
+/** The per-input re-hash done at the end of the run (aligned by index with `ReportRun.inputs`). */
+export interface InputVerification {
+  readonly sha256: string;
+  readonly md5: string;
+  /** The caller's verdict; the manifest records it AND-ed with a comparison of both hashes. */
+  readonly unchanged: boolean;
+}
+
+export interface FinishInput {
+  /** Given by the caller: reports never read the clock. */
+  readonly endTime: Date;
+  /** One per input, same order as `ReportRun.inputs`. */
+  readonly inputsVerified: readonly InputVerification[];
+  /**
+   * Optional phase durations in milliseconds (`{ scan: 812, hash: 640 }`), written to manifest.json
+   * under the declared timestamp subtree `/timing` (never to evidence.ndjson).
+   */
+  readonly timings?: Readonly<Record<string, number>>;
+}
+
+/**
+ * PROVISIONAL: one WAL, journal or flash transaction for transactions.csv. The WAL engineer owns the
+ * final shape; fields here are deliberately generic and every one is optional in spirit (null
+ * where it does not apply). Extra facts go in `details` (bigint allowed, kept exactly).
+ */
+export interface TransactionRow {
+  /** Identifier, as `EvidenceRecord.transaction` refers to it. */
+  readonly transaction: string;
+  readonly database: string;
+  readonly source: 'wal' | 'journal' | 'flash';
+  /** Order of the transaction within its log (commit order). */
+  readonly sequence: number | bigint;
+  /** WAL salt generation, journal header index, flash sequence; null where unknown. */
+  readonly generation: number | bigint | null;
+  /** `committed`, `uncommitted`, `stale-generation`, … */
+  readonly commitState: string;
+  readonly checksumState: 'valid' | 'invalid' | 'not-applicable';
+  /** First and last WAL frame index (or journal record index), inclusive; null where not applicable. */
+  readonly firstFrame: number | null;
+  readonly lastFrame: number | null;
+  /** Page numbers written by the transaction, in log order. */
+  readonly pages: readonly number[];
+  readonly insertCount: number;
+  readonly updateCount: number;
+  readonly deleteCount: number;
+  readonly details?: Readonly<Record<string, string | number | bigint | boolean | null>>;
+}
+
+/** Which outputs a writer produces and how. */
+export interface ReportFormatOptions {
+  /** `--excel`: UTF-8 BOM, neutralised formulas, and a `values_hex` column in record CSVs. */
+  readonly excel: boolean;
+  /** records/…csv and transactions.csv (issues.csv is always written). */
+  readonly csv: boolean;
+  /** report.xml. */
+  readonly xml: boolean;
+}

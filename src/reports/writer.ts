@@ -1,0 +1,519 @@
+/**
+ * ReportWriter: streams evidence records into the output folder (architecture.md §6) with bounded
+ * memory. Pure projection: it never reads evidence, never reads the clock.
+ *
+ * ```ts
+ * const opened = await openReportWriter(outDir, {
+ *   tool: { name: 'exhume', version, compiler: 'tsc 5.9.3' },
+ *   commandLine: process.argv.slice(1), options, startTime, inputs,   // inputs already hashed
+ * }, { force, excel });
+ * if (opened.kind === 'refused') return usageError(opened.message); // exit 1
+ * const writer = opened.writer;
+ * try {
+ *   await writer.addTable(descriptor);           // before the first record of that table
+ *   await writer.addRecords(batch);              // any number of times, deterministic order
+ *   await writer.addIssues(issues);              // sorted by the caller (issueSortKey)
+ *   await writer.addTransactions(rows);          // optional
+ *   const manifest = await writer.finish({ endTime, inputsVerified });
+ * } catch (error) { await writer.abort(); throw error; }
+ * ```
+ * Every `add*` is async and must be awaited before the next call (calls may not overlap). Batches
+ * are the unit of buffering: a batch's CSV rows, DFXML and NDJSON lines are built, written, then
+ * drained before the call resolves, so memory is bounded by the largest batch (a few thousand
+ * records is plenty), never by the run.
+ *
+ * Outputs: `records/<database>/<table>.csv` (names: names.ts), `transactions.csv`, `issues.csv`,
+ * `report.xml` (dfxml.ts), `evidence.ndjson` (evidence-file.ts), and `manifest.json` (manifest.ts)
+ * last. Until `finish()` every file has a `.partial` name; `finish()` closes them all, renames them,
+ * then writes and renames the manifest: a folder without manifest.json is incomplete. `abort()`
+ * deletes every `.partial` file.
+ *
+ * Programmer errors throw (a record for a table never added, overlapping calls, use after finish,
+ * a verification list of the wrong length); I/O errors propagate as thrown errors.
+ */
+import { hostname, machine, release, type as osType } from 'node:os';
+import { rename, rm, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import type { EvidenceRecord, TableDescriptor } from '../evidence/record.js';
+import type { Issue } from '../issues/issue.js';
+import { rootLocation } from '../provenance/path.js';
+import { ISSUE_COLUMNS, TRANSACTION_COLUMNS, provenanceCells, recordCsvHeaders, recordCsvRow, valueHeaders, type Cell } from './columns.js';
+import { CsvOutput } from './csv.js';
+import {
+  DFXML_DISK_IMAGE_CLOSE,
+  DFXML_FOOTER,
+  DISK_IMAGE_FILEOBJECT_INDENT,
+  TOP_LEVEL_FILEOBJECT_INDENT,
+  dfxmlDiskImageOpen,
+  dfxmlFileobject,
+  dfxmlHeader,
+} from './dfxml.js';
+import {
+  EVIDENCE_FILE_NAME,
+  encodeFinishLine,
+  encodeIssueLine,
+  encodeRecordLine,
+  encodeRunLine,
+  encodeTableLine,
+  encodeTransactionLine,
+  type RecordedRun,
+} from './evidence-file.js';
+import {
+  MANIFEST_FILE_NAME,
+  MANIFEST_VERSION,
+  renderManifest,
+  sortedCounts,
+  timestampFields,
+  type Manifest,
+  type ManifestInput,
+  type ManifestOutput,
+  type Reprojection,
+} from './manifest.js';
+import { NameAllocator } from './names.js';
+import { prepareOutputDirectory, type PrepareOutcome } from './output-directory.js';
+import { AtomicTextFile, PARTIAL_SUFFIX, type OutputFileSummary } from './output-file.js';
+import type { ExecutionEnvironment, FinishInput, ReportFormatOptions, ReportRun, TransactionRow } from './types.js';
+
+export const REPORT_XML_FILE_NAME = 'report.xml';
+export const ISSUES_FILE_NAME = 'issues.csv';
+export const TRANSACTIONS_FILE_NAME = 'transactions.csv';
+export const RECORDS_DIRECTORY_NAME = 'records';
+/** Record CSVs kept open at once; others are suspended and resumed in append mode. */
+export const DEFAULT_MAXIMUM_OPEN_TABLE_FILES = 64;
+
+export interface ReportWriterOptions {
+  /** Replace exhume's outputs in a non-empty folder (see prepareOutputDirectory). Default false. */
+  readonly force?: boolean;
+  /** `--excel`: BOM, neutralised formulas, `values_hex`. Default false. */
+  readonly excel?: boolean;
+  /** Write records/…csv and transactions.csv. Default true. */
+  readonly csv?: boolean;
+  /** Write report.xml. Default true. */
+  readonly xml?: boolean;
+  /** Extra paths the folder must not contain or lie inside (e.g. the evidence file re-projected). */
+  readonly protectedPaths?: readonly string[];
+  readonly maximumOpenTableFiles?: number;
+  /** Set by `exhume report`: recorded in manifest.json only. */
+  readonly reprojection?: Reprojection;
+}
+
+export type OpenOutcome =
+  | { readonly kind: 'opened'; readonly writer: ReportWriter; readonly removed: readonly string[]; readonly kept: readonly string[] }
+  | Extract<PrepareOutcome, { kind: 'refused' }>;
+
+/** The machine facts DFXML records (`os`; no clock). */
+export function describeExecutionEnvironment(): ExecutionEnvironment {
+  return {
+    osSysname: osType(),
+    osRelease: release(),
+    host: hostname(),
+    arch: machine(),
+    nodeVersion: process.versions.node,
+  };
+}
+
+/**
+ * Checks and prepares `directory` (prepareOutputDirectory, with every input's absolute path and
+ * `protectedPaths` protected), then opens a writer: `opened`, or `refused` with a message for exit 1.
+ */
+export async function openReportWriter(directory: string, run: ReportRun, options: ReportWriterOptions = {}): Promise<OpenOutcome> {
+  const prepared = await prepareOutputDirectory(directory, {
+    force: options.force ?? false,
+    inputPaths: [...run.inputs.map((input) => input.absolutePath), ...(options.protectedPaths ?? [])],
+  });
+  if (prepared.kind === 'refused') return prepared;
+  const recorded: RecordedRun = { ...run, environment: run.environment ?? describeExecutionEnvironment() };
+  const writer = new ReportWriter(prepared.directory, recorded, options);
+  await writer.start();
+  return { kind: 'opened', writer, removed: prepared.removed, kept: prepared.kept };
+}
+
+interface TableState {
+  readonly descriptor: TableDescriptor;
+  readonly encoded: string;
+  readonly csv: CsvOutput | undefined;
+  readonly database: string;
+  readonly table: string;
+  readonly renamedColumns: Record<string, string> | undefined;
+}
+
+function tableKey(database: string, table: string): string {
+  return `${database}\u0000${table}`;
+}
+
+function increment(counts: Map<string, number>, key: string, by = 1): void {
+  counts.set(key, (counts.get(key) ?? 0) + by);
+}
+
+export class ReportWriter {
+  /** Absolute path of the output folder. */
+  readonly directory: string;
+  readonly run: RecordedRun;
+  readonly format: ReportFormatOptions;
+  private readonly maximumOpenTableFiles: number;
+  private readonly reprojection: Reprojection | undefined;
+
+  private readonly evidence: AtomicTextFile;
+  private evidenceLineCount = 0;
+  private readonly issuesCsv: CsvOutput;
+  private readonly transactionsCsv: CsvOutput | undefined;
+  /** DFXML: the main file (header, input 0's fileobjects) and lazily created fragments. */
+  private readonly xmlMain: AtomicTextFile | undefined;
+  private readonly xmlFragments = new Map<number, AtomicTextFile>();
+  private readonly groupByLocation = new Map<string, number>();
+
+  private readonly tables = new Map<string, TableState>();
+  private readonly databaseNames = new NameAllocator();
+  private readonly tableNames = new Map<string, NameAllocator>();
+  /** Open record CSVs, least recently used first. */
+  private readonly openTables = new Map<CsvOutput, true>();
+
+  private recordTotal = 0;
+  private issueTotal = 0;
+  private transactionTotal = 0;
+  private readonly byState = new Map<string, number>();
+  private readonly byStatus = new Map<string, number>();
+  private readonly issuesByCode = new Map<string, number>();
+  private readonly issuesBySeverity = new Map<string, number>();
+
+  private phase: 'new' | 'open' | 'busy' | 'finished' | 'aborted' = 'new';
+
+  /** Use `openReportWriter`, which checks the folder first. */
+  constructor(directory: string, run: RecordedRun, options: ReportWriterOptions) {
+    this.directory = directory;
+    this.run = run;
+    this.format = { excel: options.excel ?? false, csv: options.csv ?? true, xml: options.xml ?? true };
+    this.maximumOpenTableFiles = Math.max(1, options.maximumOpenTableFiles ?? DEFAULT_MAXIMUM_OPEN_TABLE_FILES);
+    this.reprojection = options.reprojection;
+    this.evidence = new AtomicTextFile(directory, EVIDENCE_FILE_NAME);
+    this.issuesCsv = new CsvOutput(directory, ISSUES_FILE_NAME, ISSUE_COLUMNS.map((column) => column.name), this.format.excel);
+    this.transactionsCsv = this.format.csv
+      ? new CsvOutput(directory, TRANSACTIONS_FILE_NAME, TRANSACTION_COLUMNS.map((column) => column.name), this.format.excel)
+      : undefined;
+    this.xmlMain = this.format.xml ? new AtomicTextFile(directory, REPORT_XML_FILE_NAME) : undefined;
+    run.inputs.forEach((input, index) => {
+      if (!this.groupByLocation.has(input.path)) this.groupByLocation.set(input.path, index);
+      if (!this.groupByLocation.has(input.absolutePath)) this.groupByLocation.set(input.absolutePath, index);
+    });
+  }
+
+  /** Records accepted so far (the last record_id given). */
+  get recordCount(): number {
+    return this.recordTotal;
+  }
+
+  /** @internal Creates the `.partial` files and writes the headers (called by openReportWriter). */
+  async start(): Promise<void> {
+    if (this.phase !== 'new') throw new Error('ReportWriter.start: already started');
+    await this.evidence.open();
+    await this.appendEvidence(`${encodeRunLine(this.run, this.format)}\n`, 1);
+    await this.issuesCsv.open();
+    if (this.transactionsCsv !== undefined) await this.transactionsCsv.open();
+    if (this.xmlMain !== undefined) {
+      await this.xmlMain.open();
+      const first = this.run.inputs[0];
+      await this.xmlMain.write(dfxmlHeader(this.run, this.run.environment) + (first === undefined ? '' : dfxmlDiskImageOpen(first, 0)));
+    }
+    this.phase = 'open';
+  }
+
+  /**
+   * Declares a table's columns. Must come before its first record. Declaring the same table again
+   * with the same descriptor is a no-op.
+   * @throws Error when the table was declared with a different descriptor.
+   */
+  async addTable(descriptor: TableDescriptor): Promise<void> {
+    this.enter('addTable');
+    try {
+      const key = tableKey(descriptor.database, descriptor.table);
+      const encoded = encodeTableLine(descriptor);
+      const known = this.tables.get(key);
+      if (known !== undefined) {
+        if (known.encoded !== encoded) throw new Error(`ReportWriter.addTable: ${descriptor.database}/${descriptor.table} declared twice with different columns`);
+        return;
+      }
+      const headers = valueHeaders(descriptor.columns);
+      const renamed: Record<string, string> = {};
+      headers.forEach((header, index) => {
+        const original = descriptor.columns[index];
+        if (original !== undefined && header !== original) renamed[header] = original;
+      });
+      let csv: CsvOutput | undefined;
+      if (this.format.csv) {
+        const databaseName = this.databaseNames.allocate(descriptor.database);
+        let allocator = this.tableNames.get(descriptor.database);
+        if (allocator === undefined) {
+          allocator = new NameAllocator();
+          this.tableNames.set(descriptor.database, allocator);
+        }
+        const tableName = allocator.allocate(descriptor.table);
+        csv = new CsvOutput(this.directory, `${RECORDS_DIRECTORY_NAME}/${databaseName}/${tableName}.csv`, recordCsvHeaders(descriptor, this.format.excel), this.format.excel);
+      }
+      this.tables.set(key, {
+        descriptor,
+        encoded,
+        csv,
+        database: descriptor.database,
+        table: descriptor.table,
+        renamedColumns: Object.keys(renamed).length === 0 ? undefined : renamed,
+      });
+      await this.appendEvidence(`${encoded}\n`, 1);
+    } finally {
+      this.leave();
+    }
+  }
+
+  /**
+   * Adds records in the caller's (deterministic) order; each gets the next record_id (1, 2, …).
+   * @throws Error for a record whose (database, table) was never declared with addTable.
+   */
+  async addRecords(records: readonly EvidenceRecord[]): Promise<void> {
+    this.enter('addRecords');
+    try {
+      if (records.length === 0) return;
+      let evidenceText = '';
+      const xmlTexts = new Map<number, string>();
+      const touched = new Set<CsvOutput>();
+      const inputCount = this.run.inputs.length;
+      for (const record of records) {
+        const table = this.tables.get(tableKey(record.database, record.table));
+        if (table === undefined) throw new Error(`ReportWriter.addRecords: table ${record.database}/${record.table} was not declared with addTable`);
+        const recordId = ++this.recordTotal;
+        const cells = provenanceCells(record, recordId);
+        if (table.csv !== undefined) {
+          if (!table.csv.isOpen) await this.openTableCsv(table.csv);
+          else this.touchTableCsv(table.csv);
+          table.csv.write(recordCsvRow(cells, record, table.descriptor.columns.length, this.format.excel));
+          touched.add(table.csv);
+        }
+        if (this.xmlMain !== undefined) {
+          const group = this.groupByLocation.get(rootLocation(record.path)) ?? inputCount;
+          const indent = group < inputCount ? DISK_IMAGE_FILEOBJECT_INDENT : TOP_LEVEL_FILEOBJECT_INDENT;
+          xmlTexts.set(group, (xmlTexts.get(group) ?? '') + dfxmlFileobject(record, recordId, cells, table.descriptor, indent));
+        }
+        evidenceText += `${encodeRecordLine(record, recordId)}\n`;
+        increment(this.byState, record.state);
+        increment(this.byStatus, record.status);
+      }
+      await this.appendEvidence(evidenceText, records.length);
+      for (const [group, text] of xmlTexts) await (await this.xmlFileFor(group)).write(text);
+      for (const csv of touched) await csv.drain();
+    } finally {
+      this.leave();
+    }
+  }
+
+  /** Adds issues to issues.csv and evidence.ndjson, in the order given (sort with issueSortKey). */
+  async addIssues(issues: readonly Issue[]): Promise<void> {
+    this.enter('addIssues');
+    try {
+      let evidenceText = '';
+      for (const issue of issues) {
+        this.issuesCsv.write(ISSUE_COLUMNS.map((column): Cell => column.cell(issue)));
+        evidenceText += `${encodeIssueLine(issue)}\n`;
+        increment(this.issuesByCode, issue.code);
+        increment(this.issuesBySeverity, issue.severity);
+        this.issueTotal++;
+      }
+      await this.appendEvidence(evidenceText, issues.length);
+      await this.issuesCsv.drain();
+    } finally {
+      this.leave();
+    }
+  }
+
+  /** Adds rows to transactions.csv (PROVISIONAL shape, see TransactionRow) and evidence.ndjson. */
+  async addTransactions(rows: readonly TransactionRow[]): Promise<void> {
+    this.enter('addTransactions');
+    try {
+      let evidenceText = '';
+      for (const row of rows) {
+        this.transactionsCsv?.write(TRANSACTION_COLUMNS.map((column): Cell => column.cell(row)));
+        evidenceText += `${encodeTransactionLine(row)}\n`;
+        this.transactionTotal++;
+      }
+      await this.appendEvidence(evidenceText, rows.length);
+      await this.transactionsCsv?.drain();
+    } finally {
+      this.leave();
+    }
+  }
+
+  /**
+   * Closes every stream, completes report.xml, renames every `.partial` file, then writes
+   * manifest.json (atomically, last) and returns it.
+   * @throws Error when `inputsVerified` does not have one entry per input.
+   */
+  async finish(input: FinishInput): Promise<Manifest> {
+    this.enter('finish');
+    if (input.inputsVerified.length !== this.run.inputs.length) {
+      this.leave();
+      throw new Error(`ReportWriter.finish: ${input.inputsVerified.length} input verifications for ${this.run.inputs.length} inputs`);
+    }
+    try {
+      await this.appendEvidence(`${encodeFinishLine(input)}\n`, 1);
+      await this.evidence.close();
+      const tableOutputs = [...this.tables.values()].filter((table) => table.csv !== undefined);
+      for (const table of tableOutputs) await table.csv?.close();
+      await this.issuesCsv.close();
+      await this.transactionsCsv?.close();
+      await this.completeXml();
+
+      // Everything is closed under its .partial name; now the renames, then the manifest.
+      const outputs: ManifestOutput[] = [];
+      for (const table of tableOutputs) {
+        const csv = table.csv as CsvOutput;
+        outputs.push({
+          ...(await csv.commit()),
+          kind: 'records',
+          itemCount: csv.rowCount,
+          database: table.database,
+          table: table.table,
+          ...(table.renamedColumns === undefined ? {} : { renamedColumns: table.renamedColumns }),
+        });
+      }
+      outputs.push({ ...(await this.issuesCsv.commit()), kind: 'issues', itemCount: this.issuesCsv.rowCount });
+      if (this.transactionsCsv !== undefined) {
+        outputs.push({ ...(await this.transactionsCsv.commit()), kind: 'transactions', itemCount: this.transactionsCsv.rowCount });
+      }
+      if (this.xmlMain !== undefined) outputs.push(summaryAs(await this.xmlMain.commit(), 'dfxml', this.recordTotal));
+      outputs.push(summaryAs(await this.evidence.commit(), 'evidence', this.evidenceLineCount));
+      outputs.sort((left, right) => (left.path < right.path ? -1 : left.path > right.path ? 1 : 0));
+
+      const manifest = this.buildManifest(input, outputs);
+      const manifestPath = join(this.directory, MANIFEST_FILE_NAME);
+      await writeFile(manifestPath + PARTIAL_SUFFIX, renderManifest(manifest), { flag: 'wx' });
+      await rename(manifestPath + PARTIAL_SUFFIX, manifestPath);
+      this.phase = 'finished';
+      return manifest;
+    } catch (error) {
+      this.phase = 'open';
+      throw error;
+    }
+  }
+
+  /** Deletes every `.partial` file this writer created. Safe to call at any time, more than once. */
+  async abort(): Promise<void> {
+    if (this.phase === 'finished' || this.phase === 'aborted') return;
+    this.phase = 'aborted';
+    await this.evidence.discard();
+    await this.issuesCsv.discard();
+    await this.transactionsCsv?.discard();
+    for (const table of this.tables.values()) await table.csv?.discard();
+    await this.xmlMain?.discard();
+    for (const fragment of this.xmlFragments.values()) await fragment.discard();
+    await rm(join(this.directory, MANIFEST_FILE_NAME + PARTIAL_SUFFIX), { force: true });
+  }
+
+  // -------------------------------------------------------------------------------------------
+
+  private enter(operation: string): void {
+    if (this.phase === 'busy') throw new Error(`ReportWriter.${operation}: the previous call has not completed (await every call)`);
+    if (this.phase !== 'open') throw new Error(`ReportWriter.${operation}: writer is ${this.phase}`);
+    this.phase = 'busy';
+  }
+
+  private leave(): void {
+    if (this.phase === 'busy') this.phase = 'open';
+  }
+
+  private async appendEvidence(text: string, lineCount: number): Promise<void> {
+    if (text === '') return;
+    this.evidenceLineCount += lineCount;
+    await this.evidence.write(text);
+  }
+
+  private touchTableCsv(csv: CsvOutput): void {
+    this.openTables.delete(csv);
+    this.openTables.set(csv, true);
+  }
+
+  private async openTableCsv(csv: CsvOutput): Promise<void> {
+    while (this.openTables.size >= this.maximumOpenTableFiles) {
+      const oldest = this.openTables.keys().next().value as CsvOutput;
+      this.openTables.delete(oldest);
+      await oldest.suspend();
+    }
+    await csv.open();
+    this.openTables.set(csv, true);
+  }
+
+  /** Group `index` < inputs: that input's diskimageobject; `inputs.length`: top-level fileobjects. */
+  private async xmlFileFor(group: number): Promise<AtomicTextFile> {
+    if (group === 0 && this.run.inputs.length > 0) return this.xmlMain as AtomicTextFile;
+    let fragment = this.xmlFragments.get(group);
+    if (fragment === undefined) {
+      const name = group < this.run.inputs.length ? `input-${group}` : 'top-level';
+      fragment = new AtomicTextFile(this.directory, `${REPORT_XML_FILE_NAME}.${name}`);
+      await fragment.open();
+      this.xmlFragments.set(group, fragment);
+    }
+    return fragment;
+  }
+
+  private async completeXml(): Promise<void> {
+    const main = this.xmlMain;
+    if (main === undefined) return;
+    const inputCount = this.run.inputs.length;
+    for (const fragment of this.xmlFragments.values()) await fragment.close();
+    if (inputCount > 0) await main.write(DFXML_DISK_IMAGE_CLOSE);
+    for (let group = 1; group <= inputCount; group++) {
+      const input = this.run.inputs[group];
+      if (input !== undefined) await main.write(dfxmlDiskImageOpen(input, group));
+      const fragment = this.xmlFragments.get(group);
+      if (fragment !== undefined) {
+        await main.appendFile(fragment.partialPath);
+        await fragment.discard();
+      }
+      if (input !== undefined) await main.write(DFXML_DISK_IMAGE_CLOSE);
+    }
+    await main.write(DFXML_FOOTER);
+    await main.close();
+  }
+
+  private buildManifest(input: FinishInput, outputs: readonly ManifestOutput[]): Manifest {
+    const inputs: ManifestInput[] = this.run.inputs.map((reportInput, index) => {
+      const verification = input.inputsVerified[index] as FinishInput['inputsVerified'][number];
+      const unchanged =
+        verification.unchanged && verification.sha256.toLowerCase() === reportInput.sha256.toLowerCase() && verification.md5.toLowerCase() === reportInput.md5.toLowerCase();
+      return {
+        path: reportInput.path,
+        absolutePath: reportInput.absolutePath,
+        sizeInBytes: reportInput.sizeInBytes,
+        sha256: reportInput.sha256,
+        md5: reportInput.md5,
+        verifiedAtEnd: { sha256: verification.sha256, md5: verification.md5, unchanged },
+      };
+    });
+    const manifest: Manifest = {
+      manifestVersion: MANIFEST_VERSION,
+      tool: this.run.tool,
+      commandLine: this.run.commandLine,
+      options: this.run.options,
+      report: this.format,
+      ...(this.reprojection === undefined ? {} : { reprojection: this.reprojection }),
+      inputs,
+      outputs,
+      counts: {
+        records: this.recordTotal,
+        tables: this.tables.size,
+        transactions: this.transactionTotal,
+        byState: sortedCounts(this.byState),
+        byStatus: sortedCounts(this.byStatus),
+      },
+      issues: { total: this.issueTotal, byCode: sortedCounts(this.issuesByCode), bySeverity: sortedCounts(this.issuesBySeverity) },
+      timing: {
+        startTime: this.run.startTime.toISOString(),
+        endTime: input.endTime.toISOString(),
+        durationMilliseconds: input.endTime.getTime() - this.run.startTime.getTime(),
+        ...(input.timings === undefined ? {} : { phases: input.timings }),
+      },
+      timestampFields: timestampFields(outputs, this.evidenceLineCount),
+    };
+    return manifest;
+  }
+}
+
+function summaryAs(summary: OutputFileSummary, kind: 'dfxml' | 'evidence', itemCount: number): ManifestOutput {
+  return { ...summary, kind, itemCount };
+}
