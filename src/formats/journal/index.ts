@@ -1,0 +1,3 @@
+export * from './layout.js';
+export * from './issue-codes.js';
+export * from './parse-journal.js';

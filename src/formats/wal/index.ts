@@ -1,0 +1,4 @@
+export * from './layout.js';
+export * from './checksum.js';
+export * from './issue-codes.js';
+export * from './parse-wal.js';
