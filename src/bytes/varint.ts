@@ -20,7 +20,10 @@ export interface Varint {
  */
 export const varintScratch: { value: number; big: bigint | undefined } = { value: 0, big: undefined };
 
-export function readVarintInto(bytes: Uint8Array, at: number, end: number, out: { value: number; big: bigint | undefined }): number {
+export function readVarintInto(bytes: Uint8Array, at: number, endAsked: number, out: { value: number; big: bigint | undefined }): number {
+  // Never read outside the buffer, whatever `end` the caller computed from evidence.
+  if (at < 0) return 0;
+  const end = Math.min(endAsked, bytes.length);
   let value = 0;
   for (let index = 0; index < 8; index++) {
     const position = at + index;
