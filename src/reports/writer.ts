@@ -32,8 +32,8 @@
  * a verification list of the wrong length); I/O errors propagate as thrown errors.
  */
 import { hostname, machine, release, type as osType } from 'node:os';
-import { rename, rm, writeFile } from 'node:fs/promises';
-import { join } from 'node:path';
+import { rename, rm, rmdir, writeFile } from 'node:fs/promises';
+import { dirname, join } from 'node:path';
 import type { EvidenceRecord, TableDescriptor } from '../evidence/record.js';
 import type { Issue } from '../issues/issue.js';
 import { rootLocation } from '../provenance/path.js';
@@ -271,13 +271,18 @@ export class ReportWriter {
     this.enter('addRecords');
     try {
       if (records.length === 0) return;
+      // Check the whole batch first, so a programmer error leaves no half-written batch.
+      for (const record of records) {
+        if (!this.tables.has(tableKey(record.database, record.table))) {
+          throw new Error(`ReportWriter.addRecords: table ${record.database}/${record.table} was not declared with addTable`);
+        }
+      }
       let evidenceText = '';
       const xmlTexts = new Map<number, string>();
       const touched = new Set<CsvOutput>();
       const inputCount = this.run.inputs.length;
       for (const record of records) {
-        const table = this.tables.get(tableKey(record.database, record.table));
-        if (table === undefined) throw new Error(`ReportWriter.addRecords: table ${record.database}/${record.table} was not declared with addTable`);
+        const table = this.tables.get(tableKey(record.database, record.table)) as TableState;
         const recordId = ++this.recordTotal;
         const cells = provenanceCells(record, recordId);
         if (table.csv !== undefined) {
@@ -403,6 +408,10 @@ export class ReportWriter {
     await this.xmlMain?.discard();
     for (const fragment of this.xmlFragments.values()) await fragment.discard();
     await rm(join(this.directory, MANIFEST_FILE_NAME + PARTIAL_SUFFIX), { force: true });
+    // Leave no empty records/<database>/ folders behind (the folder may then be reused without --force).
+    const folders = new Set<string>();
+    for (const table of this.tables.values()) if (table.csv !== undefined) folders.add(dirname(table.csv.partialPath));
+    for (const folder of [...folders, join(this.directory, RECORDS_DIRECTORY_NAME)]) await rmdir(folder).catch(() => undefined);
   }
 
   // -------------------------------------------------------------------------------------------
