@@ -8,7 +8,7 @@ import { IntegrityFlag as Flags } from '../evidence/record.js';
 import type { Issue } from '../issues/issue.js';
 import { issue } from '../issues/issue.js';
 import type { SourcePath } from '../provenance/path.js';
-import { extendPath, toImageOffset } from '../provenance/path.js';
+import { toImageOffset } from '../provenance/path.js';
 import { readOverflowPayload } from '../formats/sqlite/btree.js';
 import type { TextEncoding } from '../formats/sqlite/layout.js';
 import type { PageReader } from '../formats/sqlite/page-reader.js';
@@ -32,6 +32,10 @@ export interface DecodedCells {
   readonly records: EvidenceRecord[];
   readonly issues: Issue[];
 }
+
+const liveReason = 'cell reached through the live b-tree';
+const liveConfidence = Object.freeze({ level: 'high' as const, reasons: Object.freeze([liveReason]) });
+const noFlags: readonly IntegrityFlag[] = Object.freeze([]);
 
 export type CellKind = 'table-leaf' | 'index-leaf' | 'index-interior';
 
@@ -116,11 +120,13 @@ function recordFromCell(
   }
   if (decoded.textInvalid) flags.push(Flags.textInvalid);
   const columnCount = Math.max(table.columns.length, table.schemaKnown ? 0 : serialTypes.length);
-  const types: StorageClass[] = new Array<StorageClass>(columnCount);
-  const values: SqlText[] = new Array<SqlText>(columnCount);
   const fieldCount = Math.min(serialTypes.length, decoded.values.length);
-  let filled = 0;
-  for (let field = 0; field < fieldCount; field++) {
+  // Common case: fields map one to one onto columns, so the decoded arrays are used as they are.
+  const identity = fieldCount === columnCount && table.identityMapping;
+  const types: StorageClass[] = identity ? decoded.types : new Array<StorageClass>(columnCount);
+  const values: SqlText[] = identity ? decoded.values : new Array<SqlText>(columnCount);
+  let filled = identity ? fieldCount : 0;
+  for (let field = identity ? fieldCount : 0; field < fieldCount; field++) {
     const column = field < table.recordToColumn.length ? (table.recordToColumn[field] as number) : table.schemaKnown ? -1 : field;
     if (column < 0 || column >= columnCount) continue;
     const type = decoded.types[field] as StorageClass;
@@ -133,6 +139,14 @@ function recordFromCell(
       values[column] = value;
     }
     filled++;
+  }
+  if (identity) {
+    for (let column = 0; column < columnCount; column++) {
+      if (types[column] === 'integer' && table.realAffinity[column] === true) {
+        types[column] = 'real';
+        values[column] = formatReal(Number(values[column]));
+      }
+    }
   }
   if (serialTypes.length > table.recordToColumn.length && table.schemaKnown) {
     issues.push(
@@ -158,7 +172,8 @@ function recordFromCell(
     types[table.rowidAliasIndex] = 'integer';
     values[table.rowidAliasIndex] = rowid;
   }
-  const cellPath = extendPath(pagePath, { kind: 'cell', offsetInPage: cell.offsetInPage });
+  // Built directly (not through extendPath's validation): the offset comes from a checked pointer.
+  const cellPath: SourcePath = { layer: { kind: 'cell', offsetInPage: cell.offsetInPage }, parent: pagePath };
   const raw = page.subarray(cell.offsetInPage, Math.min(page.length, cell.offsetInPage + cell.cellSizeInBytes));
   return {
     dataType: 'sqlite:record',
@@ -168,8 +183,11 @@ function recordFromCell(
     state: context.state,
     status: context.status,
     foundBy: context.foundBy,
-    confidence: { level: flags.length === 0 || (flags.length === 1 && flags[0] === Flags.fewerColumns) ? 'high' : 'medium', reasons: reasons.length === 0 ? ['cell reached through the live b-tree'] : ['cell reached through the live b-tree', ...reasons] },
-    flags,
+    confidence:
+      reasons.length === 0 && flags.length === 0
+        ? liveConfidence
+        : { level: flags.length === 0 || (flags.length === 1 && flags[0] === Flags.fewerColumns) ? 'high' : 'medium', reasons: [liveReason, ...reasons] },
+    flags: flags.length === 0 ? noFlags : flags,
     rawSha256: sha256Hex(raw),
     database: context.databaseName,
     table: table.name,

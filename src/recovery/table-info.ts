@@ -21,6 +21,12 @@ export interface TableDecodeInfo {
    * them back when reading, so the record's integer is reported as a real.
    */
   readonly realAffinity: readonly boolean[];
+  /** recordToColumn is [0, 1, 2, …] over all columns: decoded fields are the columns. */
+  readonly identityMapping: boolean;
+}
+
+export function isIdentityMapping(recordToColumn: readonly number[], columnCount: number): boolean {
+  return recordToColumn.length === columnCount && recordToColumn.every((column, field) => column === field);
 }
 
 /** Column affinity from a declared type (https://www.sqlite.org/datatype3.html §3.1). */
@@ -39,6 +45,7 @@ export const sqliteSchemaTable: TableDecodeInfo = {
   defaults: [0, 1, 2, 3, 4].map(() => ({ type: 'null' as const, text: null })),
   schemaKnown: true,
   realAffinity: [false, false, false, false, false],
+  identityMapping: true,
 };
 
 export function tableDecodeInfo(schema: TableSchema): TableDecodeInfo {
@@ -51,6 +58,7 @@ export function tableDecodeInfo(schema: TableSchema): TableDecodeInfo {
     defaults: schema.columns.map((column) => column.defaultValue),
     schemaKnown: true,
     realAffinity: schema.columns.map((column) => hasRealAffinity(column.declaredType)),
+    identityMapping: isIdentityMapping(schema.recordToColumn, schema.columns.length),
   };
 }
 
@@ -65,5 +73,6 @@ export function unknownTable(name: string, columnCount: number, withoutRowid: bo
     defaults: columns.map(() => ({ type: 'null' as const, text: null })),
     schemaKnown: false,
     realAffinity: columns.map(() => false),
+    identityMapping: true,
   };
 }

@@ -9,6 +9,18 @@ export function formatReal(value: number): string {
   if (value === Infinity) return 'Inf';
   if (value === -Infinity) return '-Inf';
   if (value === 0) return '0.0'; // SQLite's printf drops the sign of −0.0.
+  // Fast path: whole numbers below 1e15 print as "<integer>.0".
+  if (Number.isInteger(value) && value > -1e15 && value < 1e15) return `${value}.0`;
+  // Fast path: when the shortest round-trip form has at most 15 significant digits and a plain
+  // decimal form in SQLite's fixed-notation range, it is exactly what "%!.15g" prints.
+  const shortest = String(value);
+  if (shortest.indexOf('e') < 0) {
+    const absolute = Math.abs(value);
+    if (absolute >= 1e-4 && absolute < 1e15) {
+      const significant = shortest.replace(/^-?0*\.?0*/, '').replace('.', '');
+      if (significant.length <= 15) return shortest.includes('.') ? shortest : `${shortest}.0`;
+    }
+  }
   const negative = value < 0;
   const text = Math.abs(value).toPrecision(15);
   // toPrecision gives either "d.dddd" / "ddd.dd" or "d.ddde+X".
