@@ -513,6 +513,7 @@ export function parseJournal(bytes: Uint8Array, at: number, path: SourcePath, op
       pageSize = layout.pageSize;
       sectorSize = layout.sectorSize;
       pageSizeSource = options.pageSize === undefined ? 'search' : 'caller';
+      firstNonceSource = 'records';
     }
   } else {
     if (!isValidJournalSectorSize(first.sectorSizeField)) {
