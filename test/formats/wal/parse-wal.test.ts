@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import type { WalFrame } from '../../../src/formats/wal/parse-wal.js';
+import type { WalFrame, WalFrameSummary } from '../../../src/formats/wal/parse-wal.js';
 import { WalFrameReader, labelWalFrame, parseWal, parseWalHeader, walFramePage, walFramePath } from '../../../src/formats/wal/parse-wal.js';
 import type { Issue } from '../../../src/issues/issue.js';
 import { filePath, renderPath, toImageOffset } from '../../../src/provenance/path.js';
@@ -16,14 +16,10 @@ const header = { pageSize: 512, salt1: 0x0edbc67f, salt2: 0x1234abcd };
 const staleA = { salt1: 0x0edbc67e, salt2: 0x0badf00d };
 const staleB = { salt1: 0x0edbc67d, salt2: 0x600dcafe };
 
-function parse(bytes: Uint8Array, at = 0, end?: number): { frames: readonly WalFrame[]; issues: readonly Issue[]; summary: ReturnType<typeof summaryOf> } {
+function parse(bytes: Uint8Array, at = 0, end?: number): { frames: readonly WalFrame[]; issues: readonly Issue[]; summary: WalFrameSummary } {
   const outcome = parseWal(bytes, at, path, end === undefined ? {} : { end });
   if (outcome.kind !== 'parsed') throw new Error(`expected parsed, got ${outcome.kind}`);
-  return { frames: outcome.value.frames, issues: outcome.issues, summary: summaryOf(outcome.value.summary) };
-}
-
-function summaryOf<T>(value: T): T {
-  return value;
+  return { frames: outcome.value.frames, issues: outcome.issues, summary: outcome.value.summary };
 }
 
 const labels = (frames: readonly WalFrame[]): string[] => frames.map((frame) => `${frame.frameNumber}:${frame.label}/${frame.checksum}`);
