@@ -91,10 +91,11 @@ export interface DecodedValues {
   readonly textInvalid: boolean;
 }
 
-const utf8 = new TextDecoder('utf-8', { fatal: true });
-const utf8Lenient = new TextDecoder('utf-8');
-const utf16le = new TextDecoder('utf-16le');
-const utf16be = new TextDecoder('utf-16be');
+// ignoreBOM: a leading U+FEFF is part of the stored value (sqlite3 returns it), not a marker to strip.
+const utf8 = new TextDecoder('utf-8', { fatal: true, ignoreBOM: true });
+const utf8Lenient = new TextDecoder('utf-8', { ignoreBOM: true });
+const utf16le = new TextDecoder('utf-16le', { ignoreBOM: true });
+const utf16be = new TextDecoder('utf-16be', { ignoreBOM: true });
 
 /** Decodes text in the database encoding; `valid` is false when bytes had to be replaced. */
 export function decodeText(bytes: Uint8Array, start: number, end: number, encoding: TextEncoding): { text: string; valid: boolean } {
@@ -197,8 +198,10 @@ export function decodeRecordBody(
       case 7: {
         if (at + 8 > end) return undefined;
         for (let index = 0; index < 8; index++) realView.setUint8(index, bytes[at + index] as number);
-        types[column] = 'real';
-        values[column] = formatReal(realView.getFloat64(0, false));
+        const real = realView.getFloat64(0, false);
+        // SQLite reads a stored NaN as NULL (sqlite3VdbeSerialGet); report it the way sqlite3 does.
+        types[column] = Number.isNaN(real) ? 'null' : 'real';
+        values[column] = Number.isNaN(real) ? null : formatReal(real);
         at += 8;
         break;
       }
