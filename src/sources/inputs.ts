@@ -58,7 +58,25 @@ export function expandInputs(inputs: readonly string[]): ExpandedInputs {
     seen.add(fileSystemPath);
     files.push({ location, fileSystemPath, sizeInBytes: stats.size });
   };
-  for (const input of inputs) visit(input);
+  for (const input of inputs) {
+    visit(input);
+    // A database named on its own brings its siblings along (read with it automatically).
+    let isFile = false;
+    try {
+      isFile = statSync(resolve(input)).isFile();
+    } catch {
+      isFile = false;
+    }
+    if (isFile) {
+      for (const suffix of siblingSuffixes) {
+        try {
+          if (statSync(resolve(input + suffix)).isFile()) visit(input + suffix);
+        } catch {
+          // no such sibling
+        }
+      }
+    }
+  }
   const byPath = new Map(files.map((file) => [file.fileSystemPath, file]));
   const claimed = new Set<string>();
   const groups: InputGroup[] = [];

@@ -1,4 +1,5 @@
 import { availableParallelism } from 'node:os';
+import { dirname } from 'node:path';
 import type { CommandModule } from 'yargs';
 import type { EvidenceRecord, TableDescriptor } from '../../evidence/record.js';
 import type { Issue } from '../../issues/issue.js';
@@ -48,7 +49,14 @@ export async function runScan(argv: ScanArguments, commandLine: readonly string[
         md5: hashes[index]?.md5 ?? '',
       })),
     },
-    { force: argv.force, excel: argv.excel, csv: chosenFormats.includes('csv'), xml: chosenFormats.includes('xml') },
+    {
+      force: argv.force,
+      excel: argv.excel,
+      csv: chosenFormats.includes('csv'),
+      xml: chosenFormats.includes('xml'),
+      // Nothing is ever written into an input's folder: the folders given and every input's parent.
+      protectedPaths: [...argv.inputs, ...expanded.files.map((file) => dirname(file.fileSystemPath))],
+    },
   );
   if (opened.kind === 'refused') throw new CliUsageError(opened.message);
   const writer = opened.writer;
