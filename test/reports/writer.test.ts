@@ -157,6 +157,16 @@ describe('manifest.json', () => {
   });
 });
 
+describe('formats', () => {
+  test('csv and xml can be turned off; evidence.ndjson, issues.csv and manifest.json are always written', async () => {
+    const directory = tempDir();
+    const manifest = await writeReport(directory, { ...sampleData(), options: { csv: false, xml: false } });
+    expect(listFiles(directory)).toEqual(['evidence.ndjson', 'issues.csv', 'manifest.json']);
+    expect(manifest.report).toEqual({ excel: false, csv: false, xml: false });
+    expect(manifest.counts.records).toBe(4);
+  });
+});
+
 describe('atomic writes', () => {
   test('no final name exists before finish(); no .partial remains after it', async () => {
     const directory = tempDir();
