@@ -460,8 +460,11 @@ function searchZeroedLayout(bytes: Uint8Array, at: number, end: number, pageSize
  *   `journal.header.bad-magic` (warning), `journal.record.checksum-mismatch`,
  *   `journal.record.truncated`, `journal.record.page-number-invalid` (warnings),
  *   `journal.record.unsynced` and `journal.segment.leftover` (info).
+ * @throws Error when `options.pageSize` is not a valid page size (a caller bug: it comes from a
+ * parsed database header).
  */
 export function parseJournal(bytes: Uint8Array, at: number, path: SourcePath, options: ParseJournalOptions = {}): ParseOutcome<Journal> {
+  if (options.pageSize !== undefined && !isValidJournalPageSize(options.pageSize)) throw new Error(`parseJournal: options.pageSize ${options.pageSize} is not a power of two in 512..65536`);
   const end = Math.min(options.end ?? bytes.length, bytes.length);
   if (!Number.isSafeInteger(at) || at < 0 || at >= end) return notThisFormat;
   const where = `journal header at ${formatOffset(at)}`;
@@ -526,17 +529,11 @@ export function parseJournal(bytes: Uint8Array, at: number, path: SourcePath, op
     // Page size 0: written before SQLite 3.5.8, which used the database's page size.
     const candidatePage = first.pageSizeField === 0 ? options.pageSize : first.pageSizeField;
     if (candidatePage === undefined || !isValidJournalPageSize(candidatePage)) {
-      const detail = first.pageSizeField === 0 ? ' (0, and no page size from the database)' : '';
-      return malformed(
-        issue(
-          JournalIssueCode.headerPageSizeInvalid,
-          'error',
-          path,
-          at + JournalHeaderField.pageSize,
-          `${where}: page size ${first.pageSizeField} is not a power of two in 512..65536${detail}`,
-          { value: first.pageSizeField },
-        ),
-      );
+      const problem =
+        first.pageSizeField !== 0
+          ? `page size ${first.pageSizeField} is not a power of two in 512..65536`
+          : 'page size field is 0 (written before SQLite 3.5.8) and the caller gave no page size';
+      return malformed(issue(JournalIssueCode.headerPageSizeInvalid, 'error', path, at + JournalHeaderField.pageSize, `${where}: ${problem}`, { value: first.pageSizeField }));
     }
     pageSize = candidatePage;
     sectorSize = first.sectorSizeField;
