@@ -28,6 +28,14 @@
  * then writes and renames the manifest: a folder without manifest.json is incomplete. `abort()`
  * deletes every `.partial` file.
  *
+ * Order: records, issues and transactions are written in arrival order (record_id = arrival
+ * number), so the caller fixes the order (image offset, then rendered path; issues by
+ * issueSortKey). A record lands in the DFXML `diskimageobject` of the input whose `path` or
+ * `absolutePath` equals the location of its chain's file layer, else in a top-level `fileobject`.
+ *
+ * Cost (bench.test.ts, busy 2-core machine): about 110 µs per record with CSV, DFXML and NDJSON
+ * (~9 k records/s), about 40 µs without DFXML; XMLBuilder is most of the difference.
+ *
  * Programmer errors throw (a record for a table never added, overlapping calls, use after finish,
  * a verification list of the wrong length); I/O errors propagate as thrown errors.
  */
