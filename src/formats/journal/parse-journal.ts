@@ -270,19 +270,52 @@ class JournalParser {
     };
   }
 
-  /** Number of consecutive plausible records from `position` agreeing on one implied nonce (capped). */
-  static agreeingRecords(bytes: Uint8Array, position: number, end: number, pageSize: number, cap: number): number {
+  /**
+   * How well records at `position` fit a layout: the most records, among the first `cap` with a
+   * non-zero page number, that imply one and the same nonce. Garbage scores 1 at most; a real
+   * run scores its length, less any damaged record.
+   */
+  static layoutScore(bytes: Uint8Array, position: number, end: number, pageSize: number, cap: number): number {
     const recordSize = journalRecordSizeInBytes(pageSize);
-    let nonce: number | undefined;
-    let count = 0;
-    for (let at = position; at + recordSize <= end && count < cap; at += recordSize) {
+    const counts = new Map<number, number>();
+    let best = 0;
+    let read = 0;
+    for (let at = position; at + recordSize <= end && read < cap; at += recordSize, read++) {
       if (u32beUnchecked(bytes, at) === 0) break;
       const implied = (u32beUnchecked(bytes, at + 4 + pageSize) - journalSampleSum(bytes, at + 4, pageSize)) >>> 0;
-      if (nonce === undefined) nonce = implied;
-      else if (implied !== nonce) break;
-      count++;
+      const count = (counts.get(implied) ?? 0) + 1;
+      counts.set(implied, count);
+      if (count > best) best = count;
     }
-    return count;
+    return best;
+  }
+
+  /**
+   * The nonce of a run of records whose header lost it (zeroed) or that has none (leftover):
+   * record 1's, when record 2 agrees. When they disagree, record 1 is either damaged or a
+   * transaction of its own before an earlier one's leftovers. A transaction journals each page
+   * once, so if record 1's page number appears among the records sharing the next agreeing
+   * nonce, record 1 is another transaction (its nonce is kept); otherwise it is damaged and the
+   * next agreeing nonce is the run's.
+   */
+  chooseRunNonce(position: number): number | undefined {
+    const records: RawRecord[] = [];
+    const cap = 16;
+    for (let at = position; at + this.#recordSize <= this.#end && records.length < cap; at += this.#recordSize) {
+      const record = this.readRecord(at);
+      if (record.pageNumber === 0 && allZero(this.#bytes, at, at + this.#recordSize)) break;
+      records.push(record);
+    }
+    const first = records[0];
+    if (first === undefined) return undefined;
+    if (records.length === 1 || records[1]?.impliedNonce === first.impliedNonce) return first.impliedNonce;
+    for (let index = 1; index + 1 < records.length; index++) {
+      const nonce = (records[index] as RawRecord).impliedNonce;
+      if ((records[index + 1] as RawRecord).impliedNonce !== nonce) continue;
+      const pages = records.slice(index).filter((record) => record.impliedNonce === nonce).map((record) => record.pageNumber);
+      return pages.includes(first.pageNumber) ? first.impliedNonce : nonce;
+    }
+    return first.impliedNonce;
   }
 
   openSegment(segment: Omit<OpenSegment, 'segmentNumber' | 'firstRecordNumber' | 'records' | 'endOffset'>): OpenSegment {
@@ -355,6 +388,7 @@ class JournalParser {
       const record = this.readRecord(at);
       // An all-zero record is where written records stop (SQLite also stops at page number 0).
       if (record.pageNumber === 0 && allZero(bytes, at, at + recordSize)) return { header: undefined, headerOffset: 0, position: at };
+      if (current.nonce === undefined) current.nonce = this.chooseRunNonce(at);
       if (current.nonce === undefined) {
         current.nonce = record.impliedNonce;
       } else if (record.impliedNonce !== current.nonce && this.nextImpliesNonce(at + recordSize, record.impliedNonce)) {
@@ -384,7 +418,7 @@ class JournalParser {
 
   /** After the last segment: records sharing a nonce of their own (two or more) are leftovers. */
   readLeftovers(position: number): number {
-    if (JournalParser.agreeingRecords(this.#bytes, position, this.#end, this.#pageSize, 2) < 2) return position;
+    if (JournalParser.layoutScore(this.#bytes, position, this.#end, this.#pageSize, 2) < 2) return position;
     const leftover = this.openSegment({
       kind: 'leftover',
       headerForm: undefined,
@@ -442,7 +476,7 @@ function searchZeroedLayout(bytes: Uint8Array, at: number, end: number, pageSize
   let best: { pageSize: number; sectorSize: number; score: number } | undefined;
   for (const candidatePage of pageSizes) {
     for (const sectorSize of candidateJournalSectorSizesInBytes) {
-      const score = JournalParser.agreeingRecords(bytes, at + sectorSize, end, candidatePage, 16);
+      const score = JournalParser.layoutScore(bytes, at + sectorSize, end, candidatePage, 16);
       if (score >= minimumScore && (best === undefined || score > best.score)) best = { pageSize: candidatePage, sectorSize, score };
     }
   }

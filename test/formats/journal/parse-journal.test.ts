@@ -210,6 +210,30 @@ describe('parseJournal', () => {
     });
   });
 
+  it('takes the nonce from records 2–3 when the first record after a zeroed header is damaged', () => {
+    const bytes = buildJournal({ segments: [{ form: 'zeroed', nonce, records: [{ pageNumber: 4, checksum: 7 }, { pageNumber: 3 }, { pageNumber: 1 }] }] });
+    const { journal, issues } = parse(bytes, { pageSize: 512 });
+    expect(journal.segments.map((segment) => [segment.kind, segment.nonce, segment.recordCount])).toEqual([['header', nonce, 3]]);
+    expect(recordsBrief(journal.records)).toEqual(['1:s1:p4:invalid', '2:s1:p3:valid', '3:s1:p1:valid']);
+    const computed = referenceJournalChecksum(patternPage(512, 4), nonce);
+    expect(brief(issues)).toEqual([
+      'journal.header.zeroed info journal header at 0x00000000: the first 28 bytes are zero (committed in PERSIST mode); page records start at 0x00000200 (page size 512), nonce 0x11223344 recovered from their checksums',
+      `journal.record.checksum-mismatch warning journal record 1 at 0x00000200: checksum 0x00000007 differs from computed ${hex8(computed)} (nonce 0x11223344 of segment 1)`,
+    ]);
+  });
+
+  it('keeps a one-record transaction apart from the leftovers after it when they journal the same page again', () => {
+    const current = buildJournal({ segments: [{ form: 'zeroed', nonce, records: [{ pageNumber: 1 }] }] });
+    const earlier = concat(...[2, 1, 5].map((pageNumber) => journalRecordBytes({ pageNumber }, 512, oldNonce)));
+    const { journal } = parse(concat(current, earlier), { pageSize: 512 });
+    expect(journal.segments.map((segment) => [segment.kind, segment.nonce, segment.recordCount])).toEqual([
+      ['header', nonce, 1],
+      ['leftover', oldNonce, 3],
+    ]);
+    // One record cannot confirm the nonce it implies.
+    expect(recordsBrief(journal.records)).toEqual(['1:s1:p1:unverifiable', '2:s2:p2:valid', '3:s2:p1:valid', '4:s2:p5:valid']);
+  });
+
   it('keeps leftover records after a counted segment too (PERSIST reuse of a hot journal)', () => {
     const current = buildJournal({ segments: [{ nonce, records: [{ pageNumber: 3 }] }] });
     const earlier = concat(...[5, 6].map((pageNumber) => journalRecordBytes({ pageNumber }, 512, oldNonce)));
