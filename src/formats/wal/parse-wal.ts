@@ -7,8 +7,9 @@
  * frame carries `pageOffset`, and `walFramePage()` returns a subarray.
  *
  * Labels (see `labelWalFrame`):
- * - `committed`: accepted by SQLite (salts equal the header's, checksum chain unbroken from the
- *   header, page number non-zero) and at or before the last accepted commit frame.
+ * - `committed`: accepted by SQLite (header valid, salts equal the header's, checksum chain
+ *   unbroken from the header, page number non-zero) and at or before the last accepted commit
+ *   frame.
  * - `uncommitted`: in the current generation after that commit frame, with no commit frame after
  *   it: the open transaction's tail. This includes zero-salt frames and frames whose checksum no
  *   longer matches, because SQLite 3.40.1 appends frames with zero salts and checksums once it has
@@ -71,6 +72,12 @@ export interface WalHeader {
   readonly computedChecksum1: number;
   readonly computedChecksum2: number;
   readonly checksumValid: boolean;
+  /**
+   * SQLite's recovery would use the WAL: magic as written, version 3007000, checksum valid.
+   * When false, SQLite ignores every frame, so no frame is `acceptedBySqlite` and the current
+   * generation's committed transactions are labelled `checksum-invalid`.
+   */
+  readonly acceptedBySqlite: boolean;
 }
 
 /**
@@ -288,6 +295,7 @@ export function parseWalHeader(bytes: Uint8Array, at: number, path: SourcePath):
       computedChecksum1: computed.checksum1,
       computedChecksum2: computed.checksum2,
       checksumValid,
+      acceptedBySqlite: magicValid && formatVersion === WAL_FORMAT_VERSION && checksumValid,
     },
     issues,
   );
@@ -364,7 +372,7 @@ export class WalFrameReader {
       generationSalt1: header.salt1,
       generationSalt2: header.salt2,
       checksumFromHeader: true,
-      accepted: true,
+      accepted: header.acceptedBySqlite,
     };
   }
 

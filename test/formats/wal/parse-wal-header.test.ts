@@ -28,6 +28,7 @@ describe('parseWalHeader', () => {
         computedChecksum1: checksum.checksum1,
         computedChecksum2: checksum.checksum2,
         checksumValid: true,
+        acceptedBySqlite: true,
       },
     });
   });
@@ -115,6 +116,7 @@ describe('parseWalHeader', () => {
     expect(outcome.kind).toBe('parsed');
     if (outcome.kind !== 'parsed') return;
     expect(outcome.value.checksumValid).toBe(false);
+    expect(outcome.value.acceptedBySqlite).toBe(false);
     expect(outcome.issues).toEqual([
       {
         code: 'wal.header.checksum-mismatch',
@@ -131,6 +133,7 @@ describe('parseWalHeader', () => {
     const outcome = parseWalHeader(walHeaderBytes({ formatVersion: 3_007_001 }).bytes, 0, path);
     expect(outcome.kind).toBe('parsed');
     if (outcome.kind !== 'parsed') return;
+    expect(outcome.value.acceptedBySqlite).toBe(false);
     expect(outcome.issues).toEqual([
       {
         code: 'wal.header.version-unsupported',
@@ -152,6 +155,7 @@ describe('parseWalHeader', () => {
       if (outcome.kind !== 'parsed') return;
       expect(outcome.value.bigEndianChecksumWords).toBe(bigEndian);
       expect(outcome.value.checksumValid).toBe(true);
+      expect(outcome.value.acceptedBySqlite).toBe(false);
       expect(outcome.issues).toEqual([
         {
           code: 'wal.header.bad-magic',

@@ -268,6 +268,16 @@ describe('parseWal: frames', () => {
     ]);
   });
 
+  it('with a damaged header SQLite ignores every frame: committed transactions become checksum-invalid', () => {
+    const built = buildWal({ ...header, checksum: { checksum1: 1, checksum2: 2 } }, [{ pageNumber: 1, commitSizeInPages: 1 }, { pageNumber: 2, commitSizeInPages: 2 }, { pageNumber: 3 }]);
+    const outcome = parseWal(built.bytes, 0, path);
+    if (outcome.kind !== 'parsed') throw new Error('expected parsed');
+    // The chain still verifies from the stored header pair: the frames themselves are intact.
+    expect(labels(outcome.value.frames)).toEqual(['1:checksum-invalid/valid', '2:checksum-invalid/valid', '3:uncommitted/valid']);
+    expect(outcome.value.summary.lastCommittedFrameNumber).toBe(0);
+    expect(outcome.issues.map((value) => value.code)).toEqual(['wal.header.checksum-mismatch']);
+  });
+
   it('reports absolute offsets for a WAL inside noise, and frame provenance folds back to the image offset', () => {
     const built = buildWal(header, [{ pageNumber: 1 }, { pageNumber: 2, commitSizeInPages: 2 }, { pageNumber: 3, damageByteAt: 5 }]);
     const image = withNoise(777, built.bytes);
