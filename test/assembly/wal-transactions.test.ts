@@ -6,7 +6,6 @@ import { filePath } from '../../src/provenance/path.js';
 import { hasSqlite3, makeTempDir, removeDir } from '../support/sqlite3.js';
 import { buildWal, checkpointedDatabase, makeInterruptedWal, makeWalWithRestarts, sqliteVersion } from '../support/wal-fixtures.js';
 
-const path = filePath('test.db-wal');
 const header = { pageSize: 512, salt1: 0x0edbc67f, salt2: 0x1234abcd };
 const staleA = { salt1: 0x0edbc67e, salt2: 0x0badf00d };
 const staleB = { salt1: 0x0edbc67d, salt2: 0x600dcafe };

@@ -576,6 +576,7 @@ export function parseJournal(bytes: Uint8Array, at: number, path: SourcePath, op
     firstInitialSize = first.initialDatabaseSizeInPages;
   }
   parser.setGeometry(sectorSize, pageSize);
+  const geometry = { sectorSize, pageSize };
 
   // Segment loop: each iteration reads one header segment; at most one per sector, so it is
   // bounded by the bytes.
@@ -693,7 +694,7 @@ export function parseJournal(bytes: Uint8Array, at: number, path: SourcePath, op
             JournalIssueCode.recordChecksumMismatch,
             'warning',
             path,
-            raw.recordOffset + 4 + (pageSize as number),
+            raw.recordOffset + 4 + geometry.pageSize,
             `${recordWhere}: checksum ${hex32(raw.storedChecksum)} differs from computed ${hex32(computedChecksum)} (nonce ${hex32(nonce)} of segment ${open.segmentNumber})`,
             { stored: hex32(raw.storedChecksum), computed: hex32(computedChecksum), recordNumber },
           ),
@@ -746,7 +747,7 @@ export function parseJournal(bytes: Uint8Array, at: number, path: SourcePath, op
       firstSegmentValue === undefined
         ? ''
         : firstSegmentValue.nonceSource === 'header-copy'
-          ? `; page size ${pageSize}, sector size ${sectorSize} and nonce ${hex32(firstSegmentValue.nonce)} from the header copy at ${formatOffset(at + (pageSize as number))}`
+          ? `; page size ${pageSize}, sector size ${sectorSize} and nonce ${hex32(firstSegmentValue.nonce)} from the header copy at ${formatOffset(at + geometry.pageSize)}`
           : `; page records start at ${formatOffset(firstSegmentValue.firstRecordOffset)} (page size ${pageSize}), nonce ${hex32(firstSegmentValue.nonce)} recovered from their checksums`;
     issues.unshift(issue(JournalIssueCode.headerZeroed, 'info', path, at, `${where}: the first 28 bytes are zero (committed in PERSIST mode)${how}`));
   }
