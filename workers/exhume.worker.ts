@@ -1,1 +1,1 @@
-export { runTask as default } from '../src/pool/run-task.js';
+export { runWireTask as default } from '../src/pool/run-task.js';

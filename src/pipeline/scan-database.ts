@@ -23,7 +23,7 @@ import type { TaskResult } from '../pool/tasks.js';
 import type { EvidenceSink } from './sink.js';
 
 /** Pages per pool task: large enough to amortise the message cost, small enough to keep every core busy. */
-export const pagesPerBatch = 256;
+export const pagesPerBatch = 32;
 
 export interface DatabaseSummary {
   readonly location: string;

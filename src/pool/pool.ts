@@ -6,7 +6,8 @@ import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { Piscina } from 'piscina';
 import { runTask } from './run-task.js';
-import type { Task, TaskResult } from './tasks.js';
+import { unpackRecords } from './record-batch.js';
+import type { Task, TaskResult, WireResult } from './tasks.js';
 
 /** Compiled worker entry: beside this module in dist/, or dist/ when running from sources (vitest). */
 export function workerFilePath(): string {
@@ -17,20 +18,21 @@ export function workerFilePath(): string {
 
 export class WorkerPool {
   readonly workerCount: number;
-  readonly #piscina: Piscina<Task, TaskResult> | undefined;
+  readonly #piscina: Piscina<Task, WireResult> | undefined;
 
   constructor(workerCount: number) {
     this.workerCount = workerCount;
     if (workerCount > 0) {
       const filename = workerFilePath();
       if (!existsSync(filename)) throw new Error(`worker file ${filename} is missing: run \`npm run build\` first`);
-      this.#piscina = new Piscina<Task, TaskResult>({ filename, minThreads: workerCount, maxThreads: workerCount, idleTimeout: 1000 });
+      this.#piscina = new Piscina<Task, WireResult>({ filename, minThreads: workerCount, maxThreads: workerCount, idleTimeout: 1000 });
     }
   }
 
   async run(task: Task): Promise<TaskResult> {
     if (this.#piscina === undefined) return runTask(task);
-    return this.#piscina.run(task);
+    const wire = await this.#piscina.run(task);
+    return { records: unpackRecords(wire.packed), issues: [...wire.issues] };
   }
 
   async close(): Promise<void> {

@@ -5,7 +5,8 @@
 import { FileSource } from '../sources/file-source.js';
 import { SourcePageReader } from '../sources/page-reader.js';
 import { decodeLivePages } from '../recovery/live-records.js';
-import type { Task, TaskResult } from './tasks.js';
+import { packRecords } from './record-batch.js';
+import type { Task, TaskResult, WireResult } from './tasks.js';
 
 export function runTask(task: Task): TaskResult {
   switch (task.kind) {
@@ -21,4 +22,10 @@ export function runTask(task: Task): TaskResult {
   }
 }
 
-export default runTask;
+/** The worker entry: runs the task and packs its records for the trip back. */
+export function runWireTask(task: Task): WireResult {
+  const result = runTask(task);
+  return { packed: packRecords(result.records), issues: result.issues };
+}
+
+export default runWireTask;

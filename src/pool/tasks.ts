@@ -3,6 +3,7 @@
  * boundary. Workers open and read evidence themselves; the main thread sends locations and ranges.
  */
 import type { DecodedBatch, LiveDecodeParameters } from '../recovery/live-records.js';
+import type { PackedRecords } from './record-batch.js';
 
 export interface DecodeLivePagesTask {
   readonly kind: 'decode-live-pages';
@@ -17,8 +18,11 @@ export interface DecodeLivePagesTask {
 
 export type Task = DecodeLivePagesTask;
 
-export interface TaskResultMap {
-  readonly 'decode-live-pages': DecodedBatch;
-}
-
+/** What a task gives back in-process. */
 export type TaskResult = DecodedBatch;
+
+/** What crosses the worker boundary: records packed (record-batch.ts), issues as plain data. */
+export interface WireResult {
+  readonly packed: PackedRecords;
+  readonly issues: DecodedBatch['issues'];
+}
