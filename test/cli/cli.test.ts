@@ -75,3 +75,20 @@ describe('exhume CLI', () => {
     expect(readFileSync(join(directory, 'garbage-out', 'issues.csv'), 'utf8')).toContain('input.not-recognised');
   });
 });
+
+describe('report.xml of a real scan', () => {
+  it('validates against the DFXML 2.0.0-beta.0 schema', async () => {
+    const { DFXML_SCHEMA } = await import('../support/paths.js');
+    const directory = makeTempDir();
+    try {
+      const out = join(directory, 'out');
+      expect(run(['scan', 'samples/pos-ledger', 'samples/pos-damaged', '--out', out, '--quiet']).status).toBe(0);
+      const result = spawnSync('xmllint', ['--noout', '--schema', DFXML_SCHEMA, join(out, 'report.xml')], { encoding: 'utf8' });
+      if (result.error !== undefined) return; // xmllint missing: .ci/install provides it in CI
+      expect(result.stderr).toContain('validates');
+      expect(result.status).toBe(0);
+    } finally {
+      removeDir(directory);
+    }
+  });
+});

@@ -1,3 +1,4 @@
+import { DFXML_SCHEMA } from '../support/paths.js';
 import { execFileSync } from 'node:child_process';
 import { join } from 'node:path';
 import { XMLParser } from 'fast-xml-parser';
@@ -8,7 +9,7 @@ import { makeTempDir, removeDir } from '../support/sqlite3.js';
 import { cellPath, DATABASE_OFFSET, IMAGE_MD5, IMAGE_SHA256, LEDGER_TABLE, makeLiveRecord, makeRecord, makeRun } from '../support/evidence.js';
 import { readText, writeReport } from './helpers.js';
 
-const SCHEMA = '/work/shared/fixtures/dfxml-schema/dfxml.xsd';
+const SCHEMA = DFXML_SCHEMA;
 
 function hasXmllint(): boolean {
   try {

@@ -1,3 +1,4 @@
+import { DFXML_SCHEMA } from '../support/paths.js';
 /**
  * Golden output folder for a small hand-built run (fixed environment and times). Regenerate with
  * EXHUME_UPDATE_GOLDEN=1 after an intended format change, and review the diff.
@@ -54,5 +55,5 @@ test('the sample run matches the golden folder byte for byte', async () => {
 });
 
 test.skipIf(!hasXmllint())('the golden report.xml validates against the DFXML schema', () => {
-  execFileSync('xmllint', ['--noout', '--schema', '/work/shared/fixtures/dfxml-schema/dfxml.xsd', join(GOLDEN, 'report.xml')], { stdio: 'pipe' });
+  execFileSync('xmllint', ['--noout', '--schema', DFXML_SCHEMA, join(GOLDEN, 'report.xml')], { stdio: 'pipe' });
 });
