@@ -143,7 +143,11 @@ function literalValue(tokens: readonly Token[], at: number): { type: StorageClas
   if (token.kind === 'string') return { type: 'text', text: token.text };
   if (token.kind === 'blob') return { type: 'blob', text: token.text };
   if (token.kind === 'number') {
-    if (/^0x/i.test(token.text)) return { type: 'integer', text: BigInt.asIntN(64, BigInt(`${sign}${token.text}`)).toString() };
+    if (/^0x/i.test(token.text)) {
+      // BigInt() refuses a signed hex string ("-0x10"), so the sign is applied after the cast.
+      const value = BigInt.asIntN(64, BigInt(token.text));
+      return { type: 'integer', text: (sign === '-' ? BigInt.asIntN(64, -value) : value).toString() };
+    }
     if (/^[0-9]+$/.test(token.text)) {
       const big = BigInt(`${sign}${token.text}`);
       if (big >= -(2n ** 63n) && big < 2n ** 63n) return { type: 'integer', text: big.toString() };
@@ -175,9 +179,15 @@ function parseColumn(tokens: readonly Token[]): ColumnDefinition | undefined {
   let generated = false;
   let stored = false;
   for (; index < tokens.length; index++) {
-    const word = upper(tokens[index]);
+    const token = tokens[index] as Token;
+    if (token.kind === 'punct' && token.text === '(') depth++;
+    if (token.kind === 'punct' && token.text === ')') depth--;
+    // Keywords count only at the top level: "CHECK (CAST(a AS INTEGER) > 0)" is no generated column.
+    if (depth !== 0) continue;
+    const word = upper(token);
     if (word === 'PRIMARY' && upper(tokens[index + 1]) === 'KEY') primaryKey = true;
-    if (word === 'DEFAULT') defaultValue = literalValue(tokens, index + 1);
+    // "ON DELETE SET DEFAULT" is a foreign-key action, not the column's default.
+    if (word === 'DEFAULT' && upper(tokens[index - 1]) !== 'SET') defaultValue = literalValue(tokens, index + 1);
     if (word === 'AS' || word === 'GENERATED') generated = true;
     if (word === 'STORED' && generated) stored = true;
   }
