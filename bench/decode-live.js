@@ -18,7 +18,10 @@ const sink = {
   },
 };
 const started = process.hrtime.bigint();
+const cpuBefore = process.cpuUsage();
 await scanGroups(expandInputs([databasePath]).groups, pool, sink);
 const milliseconds = Number(process.hrtime.bigint() - started) / 1e6;
+const cpu = process.cpuUsage(cpuBefore);
+const cpuMilliseconds = (cpu.user + cpu.system) / 1000;
 await pool.close();
-process.stdout.write(`${JSON.stringify({ records, issues, milliseconds, maxRssMb: process.resourceUsage().maxRSS / 1024 })}\n`);
+process.stdout.write(`${JSON.stringify({ records, issues, milliseconds, cpuMilliseconds, maxRssMb: process.resourceUsage().maxRSS / 1024 })}\n`);
