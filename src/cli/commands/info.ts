@@ -8,6 +8,7 @@ import { hashFile } from '../../sources/hash.js';
 import { expandInputs } from '../../sources/inputs.js';
 import { classifyInput } from '../../pipeline/classify.js';
 import { describeDatabase } from '../../pipeline/scan-database.js';
+import { lockBytePageNumber, pointerMapPageNumbers } from '../../formats/sqlite/freelist.js';
 import { CliUsageError, ExitCode } from '../handle-errors.js';
 
 interface InfoArguments {
@@ -49,6 +50,9 @@ export async function runInfo(argv: InfoArguments): Promise<number> {
           entry['autoVacuum'] = header.largestRootBtreePage === 0 ? 'none' : header.incrementalVacuumMode !== 0 ? 'incremental' : 'full';
           entry['sqliteVersion'] = header.sqliteVersionNumber;
           entry['userVersion'] = header.userVersion;
+          const pointerMapPages = header.largestRootBtreePage === 0 ? [] : pointerMapPageNumbers(header.usableSize, summary.pageCountInFile);
+          entry['pointerMapPages'] = pointerMapPages;
+          entry['lockBytePage'] = summary.pageCountInFile >= lockBytePageNumber(header.pageSize) ? lockBytePageNumber(header.pageSize) : null;
           entry['freelist'] = { headerCount: header.freelistPageCount, trunkPages: summary.freelistTrunkPages.length, leafPages: summary.freelistLeafPages.length };
           entry['schema'] = summary.schema.entries.map((schemaEntry) => ({ type: schemaEntry.type, name: schemaEntry.name, table: schemaEntry.tableName, rootPage: schemaEntry.rootPageNumber, sql: schemaEntry.sql }));
           entry['tables'] = summary.tables.map((table) => ({ name: table.table.entry.name, leafPages: table.leaves.length, interiorPages: table.interiorPageNumbers.length, withoutRowid: table.table.decode.withoutRowid }));
@@ -90,6 +94,8 @@ function renderText(entry: Record<string, unknown>): string {
     lines.push(`  journaling:  ${String(entry['journalMode'])}; auto-vacuum ${String(entry['autoVacuum'])}`);
     const freelist = entry['freelist'] as { headerCount: number; trunkPages: number; leafPages: number };
     lines.push(`  freelist:    ${freelist.trunkPages} trunk + ${freelist.leafPages} leaf pages (header says ${freelist.headerCount})`);
+    const pointerMap = entry['pointerMapPages'] as number[];
+    if (pointerMap.length > 0) lines.push(`  pointer map: ${pointerMap.length} page(s): ${pointerMap.slice(0, 8).join(', ')}${pointerMap.length > 8 ? ', …' : ''}`);
     lines.push('  schema:');
     for (const item of entry['schema'] as { type: string; name: string; rootPage: number; sql: string | null }[]) {
       lines.push(`    ${item.type.padEnd(8)} ${item.name} (root page ${item.rootPage})`);
