@@ -150,13 +150,15 @@ export function readOverflowPayload(
   payloadSize: number,
   firstOverflowPageNumber: number,
 ): OverflowRead {
-  const payload = new Uint8Array(payloadSize);
-  payload.set(localPart.subarray(0, Math.min(localPart.length, payloadSize)), 0);
   let filled = Math.min(localPart.length, payloadSize);
+  const perPage = usableSize - 4;
+  // The payload size comes from evidence (up to 2^31 − 1): allocate no more than a loop-free chain
+  // can deliver, the local part plus one page's worth per page present.
+  const payload = new Uint8Array(Math.min(payloadSize, filled + reader.pageCount * perPage));
+  payload.set(localPart.subarray(0, filled), 0);
   const pageNumbers: number[] = [];
   const seen = new Set<number>();
   let next = firstOverflowPageNumber;
-  const perPage = usableSize - 4;
   while (filled < payloadSize) {
     if (next === 0) return { payload: payload.subarray(0, filled), complete: false, pageNumbers, problem: `overflow chain ended after ${pageNumbers.length} pages with ${payloadSize - filled} bytes missing` };
     if (seen.has(next) || pageNumbers.length >= maximumOverflowChainLength) {
