@@ -42,7 +42,7 @@ export function headerOffsetOf(pageNumber: number): number {
 /**
  * Walks the b-tree rooted at `rootPageNumber`. `visited` may be shared across walks of one database
  * so that two trees claiming the same page are reported (`sqlite.btree.page-shared`).
- * Issues: `sqlite.btree.page-out-of-range`, `sqlite.btree.loop`, `sqlite.btree.too-deep`,
+ * Issues: `sqlite.btree.page-out-of-range`, `sqlite.btree.loop`, `sqlite.btree.page-shared`, `sqlite.btree.too-deep`,
  * `sqlite.btree.wrong-page-type`, `sqlite.btree.page-unreadable`, and the page-header issues.
  */
 export function walkBtree(
@@ -57,6 +57,7 @@ export function walkBtree(
   const indexInteriorCells: { pageNumber: number; offsetInPage: number }[] = [];
   const issues: Issue[] = [];
   let expectTable: boolean | undefined;
+  const visitedHere = new Set<number>();
 
   const visit = (pageNumber: number, depth: number, referencedFrom: SourcePath, referenceOffset: number): void => {
     if (pageNumber < 1 || pageNumber > reader.pageCount) {
@@ -68,9 +69,14 @@ export function walkBtree(
       return;
     }
     if (visited.has(pageNumber)) {
-      issues.push(issue('sqlite.btree.loop', 'warning', referencedFrom, referenceOffset, `B-tree page ${pageNumber} (referenced at ${formatOffset(referenceOffset)}) was already visited: loop or shared page`, { value: pageNumber }));
+      if (visitedHere.has(pageNumber)) {
+        issues.push(issue('sqlite.btree.loop', 'warning', referencedFrom, referenceOffset, `B-tree page ${pageNumber} (referenced at ${formatOffset(referenceOffset)}) was already visited in this tree: loop`, { value: pageNumber }));
+      } else {
+        issues.push(issue('sqlite.btree.page-shared', 'warning', referencedFrom, referenceOffset, `B-tree page ${pageNumber} (referenced at ${formatOffset(referenceOffset)}) already belongs to another b-tree`, { value: pageNumber }));
+      }
       return;
     }
+    visitedHere.add(pageNumber);
     if (depth > maximumBtreeDepth) {
       issues.push(issue('sqlite.btree.too-deep', 'warning', referencedFrom, referenceOffset, `B-tree deeper than ${maximumBtreeDepth} levels at page ${pageNumber}`, { value: pageNumber }));
       return;

@@ -18,7 +18,7 @@ export interface FreelistWalk {
 /**
  * Follows the trunk chain from `firstTrunkPageNumber`. Loop-safe; leaf counts above U/4 − 2 are
  * clamped with an issue. Issues: `sqlite.freelist.loop`, `sqlite.freelist.page-out-of-range`,
- * `sqlite.freelist.leaf-count-invalid`, `sqlite.freelist.count-mismatch`.
+ * `sqlite.freelist.leaf-count-invalid`, `sqlite.freelist.count-mismatch`, `sqlite.freelist.truncated`.
  */
 export function walkFreelist(reader: PageReader, usableSize: number, firstTrunkPageNumber: number, headerFreelistCount: number, databasePath: SourcePath): FreelistWalk {
   const trunks: number[] = [];
@@ -43,7 +43,7 @@ export function walkFreelist(reader: PageReader, usableSize: number, firstTrunkP
     const page = reader.readPage(next);
     const path = pagePath(databasePath, next, reader.pageSize);
     if (page === undefined || page.length < 8) {
-      issues.push(issue('sqlite.freelist.page-out-of-range', 'warning', path, 0, `Freelist trunk page ${next} is truncated`, { value: next }));
+      issues.push(issue('sqlite.freelist.truncated', 'warning', path, 0, `Freelist trunk page ${next} is truncated`, { value: next }));
       break;
     }
     let leafCount = u32beUnchecked(page, 4);

@@ -33,7 +33,9 @@ export function pageSizeFromField(field: number): number | undefined {
  * Outcomes: not-this-format (no magic); malformed (`sqlite.header.truncated`,
  * `sqlite.header.page-size-invalid`, `sqlite.header.usable-size-invalid`); parsed with warnings
  * (`sqlite.header.payload-fractions`, `sqlite.header.encoding-invalid` → UTF-8 assumed,
- * `sqlite.header.size-untrusted`).
+).
+ * An in-header size that cannot be trusted leaves `trustedDatabaseSizeInPages` undefined (callers
+ * then use the file length), without an issue.
  */
 export function parseDatabaseHeader(bytes: Uint8Array, at: number, path: SourcePath): ParseOutcome<DatabaseHeader> {
   if (!hasSqliteMagic(bytes, at)) return notThisFormat;

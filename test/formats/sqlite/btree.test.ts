@@ -78,7 +78,7 @@ describe('walkBtree', () => {
       {
         code: 'sqlite.btree.loop',
         severity: 'warning',
-        message: `B-tree page 2 (referenced at 0x${(self.cellOffsets[0] ?? 0).toString(16).padStart(8, '0')}) was already visited: loop or shared page`,
+        message: `B-tree page 2 (referenced at 0x${(self.cellOffsets[0] ?? 0).toString(16).padStart(8, '0')}) was already visited in this tree: loop`,
         path: page(2),
         offsetInLeaf: self.cellOffsets[0],
         details: { value: 2 },
@@ -92,8 +92,8 @@ describe('walkBtree', () => {
     expect(walk.interiorPageNumbers).toEqual([2, 3]);
     expect(walk.leaves).toEqual([{ pageNumber: 4, type: 0x0d }]);
     expect(walk.issues.map((problem) => [problem.code, problem.message, renderPath(problem.path), problem.offsetInLeaf])).toEqual([
-      ['sqlite.btree.loop', 'B-tree page 2 (referenced at 0x00000008) was already visited: loop or shared page', 'file:pos.db > sqlite-page#3', 8],
-      ['sqlite.btree.loop', 'B-tree page 4 (referenced at 0x00000008) was already visited: loop or shared page', 'file:pos.db > sqlite-page#2', 8],
+      ['sqlite.btree.loop', 'B-tree page 2 (referenced at 0x00000008) was already visited in this tree: loop', 'file:pos.db > sqlite-page#3', 8],
+      ['sqlite.btree.loop', 'B-tree page 4 (referenced at 0x00000008) was already visited in this tree: loop', 'file:pos.db > sqlite-page#2', 8],
     ]);
   });
 
@@ -103,7 +103,7 @@ describe('walkBtree', () => {
     expect(walkBtree(reader, 512, 2, databasePath, visited).issues).toEqual([]);
     expect(walkBtree(reader, 512, 4, databasePath, visited)).toMatchObject({
       leaves: [],
-      issues: [{ code: 'sqlite.btree.loop', message: 'B-tree page 4 (referenced at 0x00000000) was already visited: loop or shared page', path: databasePath, offsetInLeaf: 0 }],
+      issues: [{ code: 'sqlite.btree.page-shared', message: 'B-tree page 4 (referenced at 0x00000000) already belongs to another b-tree', path: databasePath, offsetInLeaf: 0 }],
     });
   });
 
@@ -153,7 +153,7 @@ describe('walkBtree', () => {
     const indexRoot = [schemaPage, btreePage({ type: 0x02, cells: [indexInteriorCell(3, record(['m']))], rightChild: 3 }), leaf(1)];
     expect(walkBtree(memory(indexRoot), 512, 2, databasePath).issues.map((problem) => problem.message)).toEqual([
       'Page 3: table page inside an index b-tree',
-      'B-tree page 3 (referenced at 0x00000008) was already visited: loop or shared page',
+      'B-tree page 3 (referenced at 0x00000008) was already visited in this tree: loop',
     ]);
   });
 

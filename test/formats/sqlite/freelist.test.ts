@@ -75,7 +75,7 @@ describe('walkFreelist', () => {
   it('reports a trunk page too short to hold its header', () => {
     const short: PageReader = { pageSize: 512, pageCount: 3, readPage: (pageNumber) => (pageNumber === 3 ? new Uint8Array(7) : freelistTrunkPage(3, [])) };
     expect(walkFreelist(short, 512, 2, 2, databasePath).issues).toEqual([
-      { code: 'sqlite.freelist.page-out-of-range', severity: 'warning', message: 'Freelist trunk page 3 is truncated', path: page(3), offsetInLeaf: 0, details: { value: 3 } },
+      { code: 'sqlite.freelist.truncated', severity: 'warning', message: 'Freelist trunk page 3 is truncated', path: page(3), offsetInLeaf: 0, details: { value: 3 } },
     ]);
   });
 
