@@ -1,24 +1,36 @@
 /**
- * CSV outputs through csv-stringify's stream API (explicit `columns`, `header: true`, bigint cast),
- * written atomically (`.partial`, renamed on commit) and hashed on the way.
+ * CSV text through csv-stringify's sync API (explicit `columns` and `header: true` for the header,
+ * bigint cast), written atomically (`.partial`, renamed on commit) and hashed on the way.
  *
  * Dialect: comma, `"` quoting only where needed (delimiter, quote, CR or LF inside), LF record
  * ends, UTF-8. NULL is an empty unquoted cell and the empty string a quoted `""` cell
  * (`quoted_match: /^$/` only ever matches ''). `--excel` adds a UTF-8 BOM and csv-stringify's
  * `escape_formulas` (a `'` before text starting with = + - @ TAB CR and their full-width forms).
  *
+ * Rows are rendered one at a time (`csvRowText`), so a row's text can be built anywhere (in a pool
+ * worker: render.ts) and appended later (`writeText`): csv-stringify quotes and escapes each field
+ * on its own, so the rows of a file are exactly the rows csv-stringify's stream would have written.
+ * Every row goes through `csvRowText`, whether `write(cells)` or pre-rendered, so both give the same
+ * bytes. The header is rendered once, with the same options and csv-stringify's own BOM and header
+ * logic (`csvHeaderText`).
+ *
  * A file can be suspended (stream closed, digest kept) and resumed in append mode without a second
  * header, which lets the writer bound the number of open files whatever the number of tables.
  */
-import { stringify, type Options, type Stringifier } from 'csv-stringify';
-import { createWriteStream } from 'node:fs';
+import { stringify, type Options } from 'csv-stringify/sync';
+import { createWriteStream, type WriteStream } from 'node:fs';
 import { mkdir, rename, rm } from 'node:fs/promises';
 import { once } from 'node:events';
 import { dirname, join } from 'node:path';
-import { pipeline } from 'node:stream/promises';
 import type { Cell } from './columns.js';
 import { ContentDigest, PARTIAL_SUFFIX, type OutputFileSummary } from './output-file.js';
 
+const cast: NonNullable<Options['cast']> = {
+  bigint: (value: bigint) => value.toString(),
+  boolean: (value: boolean) => (value ? 'true' : 'false'),
+};
+
+/** The options of a whole file written by csv-stringify (header and BOM on the first open only). */
 export function csvOptions(headers: readonly string[], firstOpen: boolean, excel: boolean): Options {
   return {
     columns: [...headers],
@@ -26,11 +38,24 @@ export function csvOptions(headers: readonly string[], firstOpen: boolean, excel
     bom: excel && firstOpen,
     escape_formulas: excel,
     quoted_match: /^$/,
-    cast: {
-      bigint: (value: bigint) => value.toString(),
-      boolean: (value: boolean) => (value ? 'true' : 'false'),
-    },
+    cast,
   };
+}
+
+/** Options for single rows: no columns, no header, no BOM; field rendering as in `csvOptions`. */
+const rowOptions: Readonly<Record<'plain' | 'excel', Options>> = {
+  plain: { header: false, bom: false, escape_formulas: false, quoted_match: /^$/, cast },
+  excel: { header: false, bom: false, escape_formulas: true, quoted_match: /^$/, cast },
+};
+
+/** One CSV row (cells in column order), newline-terminated, exactly as csv-stringify writes it in a file. */
+export function csvRowText(cells: readonly Cell[], excel: boolean): string {
+  return stringify([cells as Cell[]], excel ? rowOptions.excel : rowOptions.plain);
+}
+
+/** BOM (under excel) and header line, newline-terminated, exactly as csv-stringify starts a file. */
+export function csvHeaderText(headers: readonly string[], excel: boolean): string {
+  return stringify([], csvOptions(headers, true, excel));
 }
 
 export class CsvOutput {
@@ -41,8 +66,7 @@ export class CsvOutput {
   rowCount = 0;
   private readonly excel: boolean;
   private readonly digest = new ContentDigest();
-  private stringifier: Stringifier | undefined;
-  private done: Promise<void> | undefined;
+  private stream: WriteStream | undefined;
   private failure: unknown;
   private started = false;
   private needsDrain = false;
@@ -56,51 +80,72 @@ export class CsvOutput {
   }
 
   get isOpen(): boolean {
-    return this.stringifier !== undefined;
+    return this.stream !== undefined;
   }
 
   /** Opens (first time: create, header, BOM under excel) or resumes (append, no header). */
   async open(): Promise<void> {
-    if (this.stringifier !== undefined) return;
+    if (this.stream !== undefined) return;
+    if (this.failure !== undefined) throw this.failure;
     const firstOpen = !this.started;
     if (firstOpen) await mkdir(dirname(this.partialPath), { recursive: true });
-    const file = createWriteStream(this.partialPath, { flags: firstOpen ? 'wx' : 'a' });
-    await once(file, 'open');
-    this.started = true;
-    const stringifier = stringify(csvOptions(this.headers, firstOpen, this.excel));
-    this.stringifier = stringifier;
-    // Errors are kept and rethrown by the next call (never an unhandled rejection).
-    this.done = pipeline(stringifier, this.digest.tap(), file).catch((error: unknown) => {
+    const stream = createWriteStream(this.partialPath, { flags: firstOpen ? 'wx' : 'a' });
+    await once(stream, 'open');
+    // Errors are kept and rethrown by the next call (never an unhandled 'error' event).
+    stream.on('error', (error: Error) => {
       this.failure ??= error;
     });
+    this.started = true;
+    this.stream = stream;
+    if (firstOpen) this.queue(csvHeaderText(this.headers, this.excel));
   }
 
-  /** Queues one row (aligned with `headers`). Call `drain()` before queueing many more. */
+  /** Queues one row (cells aligned with `headers`). Call `drain()` before queueing many more. */
   write(row: readonly Cell[]): void {
-    const stringifier = this.stringifier;
-    if (stringifier === undefined) throw new Error(`CsvOutput ${this.relativePath}: not open`);
+    this.writeText(csvRowText(row, this.excel), 1);
+  }
+
+  /**
+   * Queues `rowCount` rows already rendered by `csvRowText` (concatenated, each newline-terminated).
+   * Call `drain()` before queueing many more.
+   */
+  writeText(text: string, rowCount: number): void {
+    if (this.stream === undefined) throw new Error(`CsvOutput ${this.relativePath}: not open`);
     if (this.failure !== undefined) throw this.failure;
-    this.rowCount++;
-    if (!stringifier.write(row)) this.needsDrain = true;
+    this.rowCount += rowCount;
+    this.queue(text);
   }
 
   /** Waits until the queued rows have been handed to the file (bounded memory). */
   async drain(): Promise<void> {
-    const stringifier = this.stringifier;
-    if (!this.needsDrain || stringifier === undefined) return;
+    const stream = this.stream;
+    if (!this.needsDrain || stream === undefined) return;
     this.needsDrain = false;
-    if (stringifier.writableNeedDrain) await Promise.race([once(stringifier, 'drain'), this.done]);
+    if (stream.writableNeedDrain && this.failure === undefined) {
+      await new Promise<void>((resolve) => {
+        const done = (): void => {
+          stream.off('drain', done);
+          stream.off('error', done);
+          resolve();
+        };
+        stream.on('drain', done);
+        stream.on('error', done);
+      });
+    }
     if (this.failure !== undefined) throw this.failure;
   }
 
   /** Closes the stream, keeping the digest, so `open()` can resume in append mode. */
   async suspend(): Promise<void> {
-    const stringifier = this.stringifier;
-    if (stringifier === undefined) return;
-    this.stringifier = undefined;
+    const stream = this.stream;
+    if (stream === undefined) return;
+    this.stream = undefined;
     this.needsDrain = false;
-    stringifier.end();
-    await this.done;
+    if (!stream.closed) {
+      const closed = once(stream, 'close').catch(() => undefined);
+      stream.end();
+      await closed;
+    }
     if (this.failure !== undefined) throw this.failure;
   }
 
@@ -118,12 +163,20 @@ export class CsvOutput {
   }
 
   async discard(): Promise<void> {
-    const stringifier = this.stringifier;
-    this.stringifier = undefined;
-    if (stringifier !== undefined) {
-      stringifier.destroy();
-      await this.done;
+    const stream = this.stream;
+    this.stream = undefined;
+    if (stream !== undefined && !stream.closed) {
+      const closed = once(stream, 'close').catch(() => undefined);
+      stream.destroy();
+      await closed;
     }
     await rm(this.partialPath, { force: true });
+  }
+
+  private queue(text: string): void {
+    if (text === '') return;
+    const bytes = Buffer.from(text, 'utf8');
+    this.digest.update(bytes);
+    if (!(this.stream as WriteStream).write(bytes)) this.needsDrain = true;
   }
 }

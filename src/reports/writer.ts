@@ -12,6 +12,8 @@
  * try {
  *   await writer.addTable(descriptor);           // before the first record of that table
  *   await writer.addRecords(batch);              // any number of times, deterministic order
+ *   await writer.addRenderedRecords(rendered);   // or text rendered in a pool worker with
+ *                                                // renderRecordBatch(records, writer.renderSpecFor(descriptor))
  *   await writer.addIssues(issues);              // sorted by the caller (issueSortKey)
  *   await writer.addTransactions(rows);          // optional
  *   const manifest = await writer.finish({ endTime, inputsVerified });
@@ -21,6 +23,11 @@
  * are the unit of buffering: a batch's CSV rows, DFXML and NDJSON lines are built, written, then
  * drained before the call resolves, so memory is bounded by the largest batch (a few thousand
  * records is plenty), never by the run.
+ *
+ * Rendering (render.ts) is separate from writing: `addRecords` renders its records in-process with
+ * record id 0, then appends them exactly as `addRenderedRecords` appends a batch a pool worker
+ * rendered: stamp the arrival ids into each CSV row, fileobject and NDJSON line, count states and
+ * statuses, place fileobjects by image, write. One path, so both give the same bytes.
  *
  * Outputs: `records/<database>/<table>.csv` (names: names.ts), `transactions.csv`, `issues.csv`,
  * `report.xml` (dfxml.ts), `evidence.ndjson` (evidence-file.ts), and `manifest.json` (manifest.ts)
@@ -33,8 +40,10 @@
  * issueSortKey). A record lands in the DFXML `diskimageobject` of the input whose `path` or
  * `absolutePath` equals the location of its chain's file layer, else in a top-level `fileobject`.
  *
- * Cost (bench.test.ts, busy 2-core machine): about 110 µs per record with CSV, DFXML and NDJSON
- * (~9 k records/s), about 40 µs without DFXML; XMLBuilder is most of the difference.
+ * Cost (bench.test.ts, busy 2-core machine): rendering is about 100 µs per record with CSV, DFXML
+ * and NDJSON (XMLBuilder is most of it, csv-stringify next); appending rendered text costs the
+ * writer's thread a few µs per record (stamping, UTF-8 encoding, SHA-256, write), so a scan renders
+ * in its pool workers (`exhume scan`: EvidenceSink.renderSpecFor / addRendered).
  *
  * Programmer errors throw (a record for a table never added, overlapping calls, use after finish,
  * a verification list of the wrong length); I/O errors propagate as thrown errors.
@@ -44,8 +53,7 @@ import { rename, rm, rmdir, writeFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import type { EvidenceRecord, TableDescriptor } from '../evidence/record.js';
 import type { Issue } from '../issues/issue.js';
-import { rootLocation } from '../provenance/path.js';
-import { ISSUE_COLUMNS, TRANSACTION_COLUMNS, provenanceCells, recordCsvHeaders, recordCsvRow, valueHeaders, type Cell } from './columns.js';
+import { ISSUE_COLUMNS, TRANSACTION_COLUMNS, recordCsvHeaders, valueHeaders, type Cell } from './columns.js';
 import { CsvOutput } from './csv.js';
 import {
   DFXML_DISK_IMAGE_CLOSE,
@@ -53,14 +61,12 @@ import {
   DISK_IMAGE_FILEOBJECT_INDENT,
   TOP_LEVEL_FILEOBJECT_INDENT,
   dfxmlDiskImageOpen,
-  dfxmlFileobject,
   dfxmlHeader,
 } from './dfxml.js';
 import {
   EVIDENCE_FILE_NAME,
   encodeFinishLine,
   encodeIssueLine,
-  encodeRecordLine,
   encodeRunLine,
   encodeTableLine,
   encodeTransactionLine,
@@ -80,6 +86,7 @@ import {
 import { NameAllocator } from './names.js';
 import { prepareOutputDirectory, type PrepareOutcome } from './output-directory.js';
 import { AtomicTextFile, PARTIAL_SUFFIX, type OutputFileSummary } from './output-file.js';
+import { renderRecordBatch, stampCsvRow, stampNdjsonLine, stampXmlFragment, type RenderSpec, type RenderedBatch } from './render.js';
 import type { ExecutionEnvironment, FinishInput, ReportFormatOptions, ReportRun, TransactionRow } from './types.js';
 
 export const REPORT_XML_FILE_NAME = 'report.xml';
@@ -272,7 +279,17 @@ export class ReportWriter {
   }
 
   /**
+   * What a pool task renders for `descriptor`'s records (render.ts), matching this writer's formats.
+   * @throws Error when the table was not declared with addTable (or with other columns).
+   */
+  renderSpecFor(descriptor: TableDescriptor): RenderSpec {
+    const table = this.declaredTable(descriptor, 'renderSpecFor');
+    return { descriptor: table.descriptor, excel: this.format.excel, csv: this.format.csv, xml: this.format.xml };
+  }
+
+  /**
    * Adds records in the caller's (deterministic) order; each gets the next record_id (1, 2, …).
+   * Renders them here (render.ts) and appends the text as `addRenderedRecords` does: one path.
    * @throws Error for a record whose (database, table) was never declared with addTable.
    */
   async addRecords(records: readonly EvidenceRecord[]): Promise<void> {
@@ -285,32 +302,32 @@ export class ReportWriter {
           throw new Error(`ReportWriter.addRecords: table ${record.database}/${record.table} was not declared with addTable`);
         }
       }
-      let evidenceText = '';
-      const xmlTexts = new Map<number, string>();
-      const touched = new Set<CsvOutput>();
-      const inputCount = this.run.inputs.length;
-      for (const record of records) {
-        const table = this.tables.get(tableKey(record.database, record.table)) as TableState;
-        const recordId = ++this.recordTotal;
-        const cells = provenanceCells(record, recordId);
-        if (table.csv !== undefined) {
-          if (!table.csv.isOpen) await this.openTableCsv(table.csv);
-          else this.touchTableCsv(table.csv);
-          table.csv.write(recordCsvRow(cells, record, table.descriptor.columns.length, this.format.excel));
-          touched.add(table.csv);
-        }
-        if (this.xmlMain !== undefined) {
-          const group = this.groupByLocation.get(rootLocation(record.path)) ?? inputCount;
-          const indent = group < inputCount ? DISK_IMAGE_FILEOBJECT_INDENT : TOP_LEVEL_FILEOBJECT_INDENT;
-          xmlTexts.set(group, (xmlTexts.get(group) ?? '') + dfxmlFileobject(record, recordId, cells, table.descriptor, indent));
-        }
-        evidenceText += `${encodeRecordLine(record, recordId)}\n`;
-        increment(this.byState, record.state);
-        increment(this.byStatus, record.status);
+      // Consecutive records of one table render as one batch; batches are appended in order.
+      let start = 0;
+      while (start < records.length) {
+        const first = records[start] as EvidenceRecord;
+        let end = start + 1;
+        while (end < records.length && (records[end] as EvidenceRecord).table === first.table && (records[end] as EvidenceRecord).database === first.database) end++;
+        const table = this.tables.get(tableKey(first.database, first.table)) as TableState;
+        const run = start === 0 && end === records.length ? records : records.slice(start, end);
+        await this.appendRendered(table, renderRecordBatch(run, { descriptor: table.descriptor, excel: this.format.excel, csv: this.format.csv, xml: this.format.xml }));
+        start = end;
       }
-      await this.appendEvidence(evidenceText, records.length);
-      for (const [group, text] of xmlTexts) await (await this.xmlFileFor(group)).write(text);
-      for (const csv of touched) await csv.drain();
+    } finally {
+      this.leave();
+    }
+  }
+
+  /**
+   * Adds records rendered elsewhere (a pool worker) with `renderSpecFor`'s spec: stamps their
+   * record_ids (next arrival numbers), counts them and appends their text; same bytes as addRecords.
+   * @throws Error when the batch's table was not declared, or it was rendered for other formats.
+   */
+  async addRenderedRecords(batch: RenderedBatch): Promise<void> {
+    this.enter('addRenderedRecords');
+    try {
+      if (batch.count === 0) return;
+      await this.appendRendered(this.declaredTable(batch.descriptor, 'addRenderedRecords'), batch);
     } finally {
       this.leave();
     }
@@ -432,6 +449,65 @@ export class ReportWriter {
 
   private leave(): void {
     if (this.phase === 'busy') this.phase = 'open';
+  }
+
+  private declaredTable(descriptor: TableDescriptor, operation: string): TableState {
+    const table = this.tables.get(tableKey(descriptor.database, descriptor.table));
+    if (table === undefined) throw new Error(`ReportWriter.${operation}: table ${descriptor.database}/${descriptor.table} was not declared with addTable`);
+    if (table.descriptor !== descriptor && table.encoded !== encodeTableLine(descriptor)) {
+      throw new Error(`ReportWriter.${operation}: ${descriptor.database}/${descriptor.table} was declared with different columns`);
+    }
+    return table;
+  }
+
+  /** Checks a rendered batch against this writer's formats, then stamps ids and appends its text. */
+  private async appendRendered(table: TableState, batch: RenderedBatch): Promise<void> {
+    const count = batch.count;
+    const { csvRows, xmlFragments, ndjsonLines, imageIndexes } = batch;
+    const where = `ReportWriter: rendered batch for ${table.database}/${table.table}`;
+    if (batch.excel !== this.format.excel) throw new Error(`${where} was rendered with excel ${batch.excel}`);
+    if ((csvRows !== undefined) !== this.format.csv || (xmlFragments !== undefined) !== this.format.xml) throw new Error(`${where} does not match the csv/xml formats`);
+    if (ndjsonLines.length !== count || imageIndexes.length !== count || (csvRows !== undefined && csvRows.length !== count) || (xmlFragments !== undefined && xmlFragments.length !== count)) {
+      throw new Error(`${where} does not hold ${count} records`);
+    }
+    const inputCount = this.run.inputs.length;
+    const groups = batch.images.map((image) => this.groupByLocation.get(image) ?? inputCount);
+    const firstId = this.recordTotal + 1;
+    let evidenceText = '';
+    for (let index = 0; index < count; index++) evidenceText += `${stampNdjsonLine(ndjsonLines[index] as string, firstId + index)}\n`;
+    let xmlTexts: Map<number, string> | undefined;
+    if (xmlFragments !== undefined) {
+      xmlTexts = new Map<number, string>();
+      let group = -1;
+      let text = '';
+      for (let index = 0; index < count; index++) {
+        const recordGroup = groups[imageIndexes[index] as number];
+        if (recordGroup === undefined) throw new Error(`${where}: image index out of range`);
+        if (recordGroup !== group) {
+          if (group >= 0) xmlTexts.set(group, (xmlTexts.get(group) ?? '') + text);
+          group = recordGroup;
+          text = '';
+        }
+        const indent = recordGroup < inputCount ? DISK_IMAGE_FILEOBJECT_INDENT : TOP_LEVEL_FILEOBJECT_INDENT;
+        text += stampXmlFragment(xmlFragments[index] as string, firstId + index, indent);
+      }
+      if (group >= 0) xmlTexts.set(group, (xmlTexts.get(group) ?? '') + text);
+    }
+    let csvText = '';
+    if (csvRows !== undefined) for (let index = 0; index < count; index++) csvText += stampCsvRow(csvRows[index] as string, firstId + index);
+    // Everything checked and built: now the ids are taken and the text written.
+    this.recordTotal += count;
+    for (const [state, by] of Object.entries(batch.stateCounts)) increment(this.byState, state, by);
+    for (const [status, by] of Object.entries(batch.statusCounts)) increment(this.byStatus, status, by);
+    await this.appendEvidence(evidenceText, count);
+    if (xmlTexts !== undefined) for (const [group, text] of xmlTexts) await (await this.xmlFileFor(group)).write(text);
+    const csv = table.csv;
+    if (csv !== undefined) {
+      if (!csv.isOpen) await this.openTableCsv(csv);
+      else this.touchTableCsv(csv);
+      csv.writeText(csvText, count);
+      await csv.drain();
+    }
   }
 
   private async appendEvidence(text: string, lineCount: number): Promise<void> {
