@@ -97,7 +97,9 @@ export function tableDescriptor(database: string, table: TablePages): TableDescr
 /**
  * Decodes every live record of the described database through the pool and hands tables, records
  * and issues to the sink in b-tree order. At most `maximumInFlight` batches are pending at once,
- * which bounds memory whatever the database size.
+ * which bounds memory whatever the database size. When the sink asks for rendered text
+ * (`renderSpecFor`), the workers render each batch and the sink gets `addRendered` instead of
+ * `addRecords`.
  */
 export async function decodeDatabase(
   file: EvidenceFile,
@@ -109,7 +111,10 @@ export async function decodeDatabase(
 ): Promise<void> {
   const maximumInFlight = Math.max(2, pool.workerCount * 3);
   for (const table of summary.tables) {
-    await sink.addTable(tableDescriptor(summary.location, table));
+    const descriptor = tableDescriptor(summary.location, table);
+    await sink.addTable(descriptor);
+    // A report sink has the workers render the records: its thread then only appends text.
+    const render = sink.addRendered === undefined ? undefined : sink.renderSpecFor?.(descriptor);
     const work = pageWorkOf(table);
     const batches: PageWork[][] = [];
     for (let start = 0; start < work.length; start += pagesPerBatch) batches.push(work.slice(start, start + pagesPerBatch));
@@ -133,6 +138,7 @@ export async function decodeDatabase(
             table: table.table.decode,
             pages,
           },
+          ...(render === undefined ? {} : { render }),
         }),
       );
     };
@@ -140,7 +146,9 @@ export async function decodeDatabase(
     while (pending.length > 0) {
       const result = await (pending.shift() as Promise<TaskResult>);
       submit();
-      await sink.addRecords(result.records);
+      if (result.rendered !== undefined) {
+        if (result.rendered.count > 0) await sink.addRendered?.(result.rendered);
+      } else await sink.addRecords(result.records);
       if (result.issues.length > 0) await sink.addIssues(result.issues);
     }
   }

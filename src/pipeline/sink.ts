@@ -1,11 +1,21 @@
 import type { EvidenceRecord, TableDescriptor } from '../evidence/record.js';
 import type { Issue } from '../issues/issue.js';
+import type { RenderSpec, RenderedBatch } from '../reports/render.js';
 
 /** Where the scan pipeline sends what it finds, in deterministic order. */
 export interface EvidenceSink {
   addTable(descriptor: TableDescriptor): void | Promise<void>;
   addRecords(records: readonly EvidenceRecord[]): void | Promise<void>;
   addIssues(issues: readonly Issue[]): void | Promise<void>;
+  /**
+   * Optional, with `addRendered`: a sink that only writes reports (a ReportWriter) asks for the
+   * report text instead of the records. Called after `addTable(descriptor)`; the pool then renders
+   * that table's records in its workers (reports/render.ts) and the pipeline hands each batch to
+   * `addRendered` where it would have called `addRecords`, in the same order. Return undefined to
+   * receive records. Records decoded on the main thread still go to `addRecords`.
+   */
+  renderSpecFor?(descriptor: TableDescriptor): RenderSpec | undefined;
+  addRendered?(batch: RenderedBatch): void | Promise<void>;
 }
 
 /** Keeps everything in memory: for tests and `info`. */

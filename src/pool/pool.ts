@@ -32,7 +32,7 @@ export class WorkerPool {
   async run(task: Task): Promise<TaskResult> {
     if (this.#piscina === undefined) return runTask(task);
     const wire = await this.#piscina.run(task);
-    return { records: unpackRecords(wire.packed), issues: [...wire.issues] };
+    return { records: unpackRecords(wire.packed), issues: [...wire.issues], ...(wire.rendered === undefined ? {} : { rendered: wire.rendered }) };
   }
 
   async close(): Promise<void> {

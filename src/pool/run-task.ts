@@ -6,6 +6,7 @@ import { FileSource } from '../sources/file-source.js';
 import { SourcePageReader } from '../sources/page-reader.js';
 import { decodeLivePages } from '../recovery/live-records.js';
 import { packRecords } from './record-batch.js';
+import { renderRecordBatch, type RenderSpec } from '../reports/render.js';
 import type { Task, TaskResult, WireResult } from './tasks.js';
 
 export function runTask(task: Task): TaskResult {
@@ -14,7 +15,7 @@ export function runTask(task: Task): TaskResult {
       const source = new FileSource(task.fileSystemPath);
       try {
         const reader = new SourcePageReader(source, task.pageSize, task.baseOffset, task.sizeInBytes);
-        return decodeLivePages(reader, task.parameters);
+        return withRendering(decodeLivePages(reader, task.parameters), task.render);
       } finally {
         source.close();
       }
@@ -22,10 +23,16 @@ export function runTask(task: Task): TaskResult {
   }
 }
 
-/** The worker entry: runs the task and packs its records for the trip back. */
+/** Without a spec the records themselves; with one, their report text instead (reports/render.ts). */
+function withRendering(decoded: TaskResult, spec: RenderSpec | undefined): TaskResult {
+  if (spec === undefined) return decoded;
+  return { records: [], issues: decoded.issues, rendered: renderRecordBatch(decoded.records, spec) };
+}
+
+/** The worker entry: runs the task and packs its records (or passes their rendered text) for the trip back. */
 export function runWireTask(task: Task): WireResult {
   const result = runTask(task);
-  return { packed: packRecords(result.records), issues: result.issues };
+  return { packed: packRecords(result.records), issues: result.issues, ...(result.rendered === undefined ? {} : { rendered: result.rendered }) };
 }
 
 export default runWireTask;

@@ -4,6 +4,7 @@
  */
 import type { DecodedBatch, LiveDecodeParameters } from '../recovery/live-records.js';
 import type { PackedRecords } from './record-batch.js';
+import type { RenderSpec, RenderedBatch } from '../reports/render.js';
 
 export interface DecodeLivePagesTask {
   readonly kind: 'decode-live-pages';
@@ -14,15 +15,22 @@ export interface DecodeLivePagesTask {
   readonly sizeInBytes: number;
   readonly pageSize: number;
   readonly parameters: LiveDecodeParameters;
+  /**
+   * When set, the worker renders the records' report text (reports/render.ts) and returns it as
+   * `rendered` instead of the records: the writer's thread then only stamps ids and appends.
+   */
+  readonly render?: RenderSpec;
 }
 
 export type Task = DecodeLivePagesTask;
 
-/** What a task gives back in-process. */
-export type TaskResult = DecodedBatch;
+/** What a task gives back in-process; with `render`, no records but their rendered text. */
+export type TaskResult = DecodedBatch & { readonly rendered?: RenderedBatch };
 
 /** What crosses the worker boundary: records packed (record-batch.ts), issues as plain data. */
 export interface WireResult {
   readonly packed: PackedRecords;
   readonly issues: DecodedBatch['issues'];
+  /** Report text of the records (tasks with `render`; `packed` is then empty): strings and a typed array. */
+  readonly rendered?: RenderedBatch;
 }

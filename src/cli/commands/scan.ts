@@ -8,6 +8,7 @@ import { expandInputs } from '../../sources/inputs.js';
 import { WorkerPool } from '../../pool/pool.js';
 import { hashInputs, scanGroups, verifyInputs } from '../../pipeline/scan.js';
 import type { EvidenceSink } from '../../pipeline/sink.js';
+import type { RenderedBatch } from '../../reports/render.js';
 import { openReportWriter } from '../../reports/writer.js';
 import { CliUsageError, ExitCode } from '../handle-errors.js';
 import { toolVersion } from '../version.js';
@@ -71,6 +72,12 @@ export async function runScan(argv: ScanArguments, commandLine: readonly string[
     },
     addIssues: (batch: readonly Issue[]) => {
       for (const problem of batch) issues.push(problem);
+    },
+    // The pool workers render the report text of live pages; this thread stamps ids and writes.
+    renderSpecFor: (descriptor: TableDescriptor) => writer.renderSpecFor(descriptor),
+    addRendered: async (batch: RenderedBatch) => {
+      recordCount += batch.count;
+      await writer.addRenderedRecords(batch);
     },
   };
   const pool = new WorkerPool(argv.workers);
