@@ -1,0 +1,431 @@
+/**
+ * One database, in one thread: live decode, freed-space carving (freeblocks, gap, fragments,
+ * freelist pages, dropped tables), rowid recovery from index entries and classification of every
+ * freed record against the live rows. The accuracy benchmark and tests drive it; the pooled scan
+ * calls the same pieces (carveFreedCells, carveFreelistPage, classifyFreedRecords) per batch.
+ *
+ * `recoverFromReader` is pure over a PageReader; `recoverDatabase` is the thin wrapper that opens
+ * the evidence read-only through FileSource.
+ */
+import { sha256Hex } from '../../bytes/sha256.js';
+import { u32beUnchecked } from '../../bytes/read.js';
+import type { EvidenceRecord, RecordState, RecordStatus } from '../../evidence/record.js';
+import type { Issue } from '../../issues/issue.js';
+import type { SourcePath } from '../../provenance/path.js';
+import { filePath, renderPath } from '../../provenance/path.js';
+import { headerOffsetOf, pagePath, walkBtree } from '../../formats/sqlite/btree.js';
+import { lockBytePageNumber, pointerMapPageNumbers, walkFreelist } from '../../formats/sqlite/freelist.js';
+import type { TextEncoding } from '../../formats/sqlite/layout.js';
+import { PageType } from '../../formats/sqlite/layout.js';
+import type { PageReader } from '../../formats/sqlite/page-reader.js';
+import { parsePayloadCell } from '../../formats/sqlite/parse-cell.js';
+import type { DatabaseHeader } from '../../formats/sqlite/parse-header.js';
+import { parseDatabaseHeader } from '../../formats/sqlite/parse-header.js';
+import type { BtreePage } from '../../formats/sqlite/parse-page.js';
+import { parseBtreePage } from '../../formats/sqlite/parse-page.js';
+import { FileSource } from '../../sources/file-source.js';
+import { SourcePageReader } from '../../sources/page-reader.js';
+import type { IndexEntry, LiveKeyIndex, TableKeyInfo } from '../../assembly/record-states.js';
+import { addLiveRecords, classifyFreedRecords, createLiveKeyIndex, indexEntryOf, liveCopyCount, liveIndexCopyCount, liveIndexEntryKeys, recoverRowidsFromIndexes } from '../../assembly/record-states.js';
+import { planTablePages, readSchema } from '../database.js';
+import type { TablePlan } from '../database.js';
+import { decodeLivePages, pageWorkOf } from '../live-records.js';
+import type { FreedCarveContext } from './build-record.js';
+import { carvedRecord, decodeCandidate } from './build-record.js';
+import { carveFreedCells } from './carve-page.js';
+import { carveRegion } from './carve-region.js';
+import type { DroppedTable } from './dropped-tables.js';
+import { attributeDroppedPages, droppedTablesFrom } from './dropped-tables.js';
+import { carveFreelistPage } from './freelist-pages.js';
+import type { FreedCellKind } from './header-rebuild.js';
+import { intactCellAt } from './header-rebuild.js';
+import type { PageRoles } from './overflow.js';
+import { PageRole } from './overflow.js';
+import type { RecordSignature } from './signature.js';
+import { indexSignature, parseCreateIndex, schemaTableSignature, tableSignature, uniqueColumnNameSets, withProfile } from './signature.js';
+import { freeRegionsOf } from './unallocated.js';
+
+export interface RecoverOptions {
+  /** Keep the live records in the result (tests); the benchmark only needs counts. */
+  readonly keepLiveRecords?: boolean;
+}
+
+export interface RecoveredTable {
+  readonly name: string;
+  readonly columns: readonly string[];
+  readonly withoutRowid: boolean;
+  /** live: in the schema; dropped: found through a carved sqlite_schema row; unattributed: freed pages several tables fit. */
+  readonly kind: 'live' | 'dropped' | 'unattributed';
+  readonly liveCount: number;
+  readonly live: readonly EvidenceRecord[];
+  /** Records from freed space, classified (deleted, stale-copy, superseded). */
+  readonly freed: readonly EvidenceRecord[];
+}
+
+export interface RecoveredDatabase {
+  readonly location: string;
+  readonly pageSize: number;
+  readonly encoding: TextEncoding;
+  readonly tables: readonly RecoveredTable[];
+  readonly droppedTables: readonly { readonly name: string; readonly sql: string; readonly rootPageNumber: number }[];
+  readonly issues: readonly Issue[];
+  readonly counts: {
+    readonly live: number;
+    readonly freedByState: Readonly<Record<string, number>>;
+    readonly freedByStatus: Readonly<Record<string, number>>;
+    readonly indexEntries: number;
+  };
+}
+
+/** Records sampled per table to learn its type pattern (classes, serial types, text lengths). */
+export const profileSampleSize = 4000;
+/** Pages decoded per live batch (the reader's cache must hold a batch so overflow roles reuse it). */
+const livePagesPerBatch = 64;
+
+interface TableWork {
+  readonly plan: TablePlan | undefined;
+  readonly dropped: DroppedTable | undefined;
+  signature: RecordSignature;
+  readonly keyIndex: LiveKeyIndex;
+  readonly live: EvidenceRecord[];
+  freed: EvidenceRecord[];
+  readonly indexes: RecordSignature[];
+  readonly kind: RecoveredTable['kind'];
+}
+
+function keyInfoOf(signature: RecordSignature, plan: TablePlan | undefined, dropped: DroppedTable | undefined, uniqueIndexes: readonly (readonly string[])[] = []): TableKeyInfo {
+  const schema = plan?.schema ?? dropped?.schema;
+  const sql = plan?.entry.sql ?? dropped?.sql ?? null;
+  const lower = (text: string): string => text.toLowerCase();
+  const columnsOf = (names: readonly string[]): number[] => names.map((name) => signature.decode.columns.findIndex((column) => lower(column) === lower(name)));
+  const uniqueColumnSets = [...(sql === null || signature.kind === 'schema' ? [] : uniqueColumnNameSets(sql)), ...uniqueIndexes]
+    .map(columnsOf)
+    .filter((columns) => columns.length > 0 && columns.every((column) => column >= 0 && column !== signature.decode.rowidAliasIndex));
+  return {
+    name: signature.name,
+    withoutRowid: signature.decode.withoutRowid,
+    rowidAliasIndex: signature.decode.rowidAliasIndex,
+    primaryKeyColumns: signature.decode.withoutRowid ? (schema?.primaryKeyIndexes ?? []) : [],
+    uniqueColumnSets,
+  };
+}
+
+function kindOfListed(type: number): FreedCellKind | undefined {
+  if (type === PageType.tableLeaf) return 'table-leaf';
+  if (type === PageType.indexLeaf) return 'index-leaf';
+  if (type === PageType.indexInterior) return 'index-interior';
+  return undefined;
+}
+
+/** Marks every page of every live overflow chain on `pageNumber`'s listed cells. */
+function markLiveOverflow(reader: PageReader, usableSize: number, pageNumber: number, roles: Uint8Array, chains: Map<number, string>): void {
+  const page = reader.readPage(pageNumber);
+  if (page === undefined) return;
+  const parsed = parseBtreePage(page, 0, headerOffsetOf(pageNumber), usableSize, filePath('roles'));
+  if (parsed.kind !== 'parsed') return;
+  const kind = kindOfListed(parsed.value.type);
+  if (kind === undefined) return;
+  for (const offset of parsed.value.cellOffsetsInPage) {
+    const cell = parsePayloadCell(page, 0, offset, usableSize, kind);
+    if (!cell.ok || cell.cell.firstOverflowPageNumber === 0) continue;
+    const first = cell.cell.firstOverflowPageNumber;
+    chains.set(first, sha256Hex(page.subarray(cell.cell.localPayloadStartInPage, cell.cell.localPayloadStartInPage + cell.cell.localPayloadSize)));
+    let next = first;
+    let remaining = cell.cell.payloadSize - cell.cell.localPayloadSize;
+    const seen = new Set<number>();
+    while (next !== 0 && remaining > 0 && next <= reader.pageCount && !seen.has(next)) {
+      seen.add(next);
+      if (roles[next] === PageRole.unknown) roles[next] = PageRole.overflow;
+      const overflowPage = reader.readPage(next);
+      if (overflowPage === undefined || overflowPage.length < 4) break;
+      remaining -= usableSize - 4;
+      next = u32beUnchecked(overflowPage, 0);
+    }
+  }
+}
+
+function parsedPage(reader: PageReader, pageNumber: number, usableSize: number, path: SourcePath): { page: Uint8Array; btreePage: BtreePage } | undefined {
+  const page = reader.readPage(pageNumber);
+  if (page === undefined) return undefined;
+  const parsed = parseBtreePage(page, 0, headerOffsetOf(pageNumber), usableSize, path);
+  return parsed.kind === 'parsed' ? { page, btreePage: parsed.value } : undefined;
+}
+
+/** Index entries on one index b-tree page: listed cells (live) and freed cells, every reading kept. */
+export function indexEntriesOfPage(page: Uint8Array, pageNumber: number, path: SourcePath, btreePage: BtreePage, signature: RecordSignature, context: FreedCarveContext, listedAreLive: boolean): IndexEntry[] {
+  const entries: IndexEntry[] = [];
+  const columns = signature.indexedColumns;
+  const kind = kindOfListed(btreePage.type);
+  const reading = (record: EvidenceRecord): { types: EvidenceRecord['types']; values: EvidenceRecord['values'] } => ({ types: record.types, values: record.values });
+  const options = { databaseName: context.databaseName, pageNumber, pagePath: path, state: 'freeblock' as RecordState, level: 'low' as const, reasons: [] };
+  if (kind !== undefined && kind !== 'table-leaf') {
+    const space = freeRegionsOf(page, btreePage, context.usableSize, path);
+    for (const [start, end] of space.cellExtents) {
+      const cell = intactCellAt(page, start, end, kind, signature, context.usableSize);
+      const decoded = cell === undefined ? undefined : decodeCandidate(page, cell, context);
+      if (decoded === undefined) continue;
+      const record = carvedRecord(page, decoded, signature, options);
+      entries.push(...indexEntryOf(signature.name, columns, [reading(record)], listedAreLive, record));
+    }
+    const kinds: FreedCellKind[] = kind === 'index-interior' ? ['index-interior', 'index-leaf'] : ['index-leaf'];
+    for (const region of space.regions) {
+      const carve = carveRegion(page, region, kinds, signature, context, { hintStarts: space.stalePointers });
+      for (const cell of carve.cells) {
+        const record = carvedRecord(page, cell.decoded, signature, options);
+        entries.push(...indexEntryOf(signature.name, columns, [reading(record)], false, record));
+      }
+      for (const ambiguous of carve.ambiguous) {
+        if (ambiguous.readings.length === 0) continue;
+        const records = ambiguous.readings.map((decoded) => carvedRecord(page, decoded, signature, options));
+        entries.push(...indexEntryOf(signature.name, columns, records.map(reading), false, records[0] as EvidenceRecord));
+      }
+    }
+  }
+  return entries;
+}
+
+/**
+ * Everything recoverable from one database whose header parsed: live rows (counted, or kept),
+ * freed records classified against them, dropped tables, and every issue met on the way.
+ */
+export function recoverFromReader(reader: PageReader, header: DatabaseHeader, databasePath: SourcePath, databaseName: string, options: RecoverOptions = {}): RecoveredDatabase {
+  const usableSize = header.usableSize;
+  const issues: Issue[] = [];
+  const schema = readSchema(reader, header, databasePath, databaseName);
+  const plan = planTablePages(reader, header, schema, databasePath);
+  issues.push(...schema.issues, ...plan.issues);
+
+  const roles = new Uint8Array(reader.pageCount + 1);
+  const liveChains = new Map<number, string>();
+  const pageRoles: PageRoles = { roles, liveChainLocalSha256: liveChains };
+  const markBtree = (pageNumbers: Iterable<number>): void => {
+    for (const pageNumber of pageNumbers) if (pageNumber >= 1 && pageNumber <= reader.pageCount) roles[pageNumber] = PageRole.btree;
+  };
+  for (const table of plan.tables) {
+    markBtree(table.leaves.map((leaf) => leaf.pageNumber));
+    markBtree(table.interiorPageNumbers);
+  }
+  const indexTrees = schema.entries
+    .filter((entry) => entry.type === 'index' && entry.rootPageNumber > 0)
+    .map((entry) => ({ entry, walk: walkBtree(reader, usableSize, entry.rootPageNumber, databasePath) }));
+  for (const tree of indexTrees) {
+    markBtree(tree.walk.leaves.map((leaf) => leaf.pageNumber));
+    markBtree(tree.walk.interiorPageNumbers);
+  }
+  const freelist = walkFreelist(reader, usableSize, header.firstFreelistTrunkPage, header.freelistPageCount, databasePath);
+  issues.push(...freelist.issues);
+  for (const pageNumber of freelist.trunkPageNumbers) roles[pageNumber] = PageRole.freelistTrunk;
+  for (const pageNumber of freelist.leafPageNumbers) roles[pageNumber] = PageRole.freelistLeaf;
+  if (header.largestRootBtreePage !== 0) for (const pageNumber of pointerMapPageNumbers(usableSize, reader.pageCount)) roles[pageNumber] = PageRole.pointerMap;
+  const lockByte = lockBytePageNumber(header.pageSize);
+  if (lockByte <= reader.pageCount) roles[lockByte] = PageRole.lockByte;
+
+  const context: FreedCarveContext = { databaseName, usableSize, encoding: header.encoding, reader, pageRoles };
+
+  const uniqueIndexesOf = new Map<string, string[][]>();
+  for (const entry of schema.entries) {
+    const definition = entry.type === 'index' && entry.sql !== null ? parseCreateIndex(entry.sql) : undefined;
+    if (definition === undefined || !definition.unique) continue;
+    const key = definition.tableName.toLowerCase();
+    uniqueIndexesOf.set(key, [...(uniqueIndexesOf.get(key) ?? []), [...definition.columnNames]]);
+  }
+
+  // Live decode, table by table, batch by batch: key index, type-pattern sample, overflow roles.
+  const work: TableWork[] = [];
+  const schemaSignature = schemaTableSignature();
+  for (const table of plan.tables) {
+    const isSchema = table.table.entry.rootPageNumber === 1;
+    const base = isSchema ? schemaSignature : tableSignature(table.table.decode, table.table.schema, table.table.entry.sql);
+    const tableWork: TableWork = { plan: table.table, dropped: undefined, signature: base, keyIndex: createLiveKeyIndex(keyInfoOf(base, table.table, undefined, uniqueIndexesOf.get(table.table.entry.name.toLowerCase()))), live: [], freed: [], indexes: [], kind: 'live' };
+    const sample: EvidenceRecord[] = [];
+    const pages = pageWorkOf(table);
+    for (let start = 0; start < pages.length; start += livePagesPerBatch) {
+      const batchPages = pages.slice(start, start + livePagesPerBatch);
+      const batch = decodeLivePages(reader, { databaseName, databasePath, usableSize, encoding: header.encoding, table: table.table.decode, pages: batchPages });
+      issues.push(...batch.issues);
+      addLiveRecords(tableWork.keyIndex, batch.records);
+      for (const record of batch.records) if (sample.length < profileSampleSize || record.flags.includes('fewer-columns-than-schema')) sample.push(record);
+      if (options.keepLiveRecords === true) tableWork.live.push(...batch.records);
+      for (const page of batchPages) markLiveOverflow(reader, usableSize, page.pageNumber, roles, liveChains);
+    }
+    if (!isSchema) tableWork.signature = withProfile(base, sample, header.encoding);
+    work.push(tableWork);
+  }
+  for (const tree of indexTrees) for (const leaf of tree.walk.leaves) markLiveOverflow(reader, usableSize, leaf.pageNumber, roles, liveChains);
+
+  // Index signatures (rowid recovery) and live index entries.
+  const indexEntries = new Map<string, IndexEntry[]>();
+  const indexSignatures: RecordSignature[] = [];
+  for (const tree of indexTrees) {
+    const definition = tree.entry.sql === null ? undefined : parseCreateIndex(tree.entry.sql);
+    const owner = definition === undefined ? undefined : work.find((entry) => entry.signature.name.toLowerCase() === definition.tableName.toLowerCase());
+    const signature = definition === undefined || owner === undefined ? undefined : indexSignature(definition, owner.signature);
+    if (signature === undefined || owner === undefined) continue;
+    indexSignatures.push(signature);
+    owner.indexes.push(signature);
+    const entries: IndexEntry[] = [];
+    for (const pageNumber of [...tree.walk.leaves.map((leaf) => leaf.pageNumber), ...tree.walk.interiorPageNumbers]) {
+      const path = pagePath(databasePath, pageNumber, reader.pageSize);
+      const loaded = parsedPage(reader, pageNumber, usableSize, path);
+      if (loaded !== undefined) entries.push(...indexEntriesOfPage(loaded.page, pageNumber, path, loaded.btreePage, signature, context, true));
+    }
+    indexEntries.set(signature.name, entries);
+  }
+
+  // Freed space of live pages.
+  for (const [position, table] of plan.tables.entries()) {
+    const tableWork = work[position] as TableWork;
+    for (const pageNumber of [...table.leaves.map((leaf) => leaf.pageNumber), ...table.interiorPageNumbers]) {
+      const path = pagePath(databasePath, pageNumber, reader.pageSize);
+      const loaded = parsedPage(reader, pageNumber, usableSize, path);
+      if (loaded === undefined) continue;
+      const result = carveFreedCells(loaded.page, pageNumber, path, loaded.btreePage, tableWork.signature, context);
+      tableWork.freed.push(...result.records);
+      issues.push(...result.issues);
+    }
+  }
+
+  // Dropped tables from carved sqlite_schema rows.
+  const schemaWork = work.find((entry) => entry.signature.kind === 'schema');
+  const dropped = droppedTablesFrom(schemaWork?.freed ?? [], schema.entries);
+  for (const table of dropped) {
+    work.push({ plan: undefined, dropped: table, signature: table.signature, keyIndex: createLiveKeyIndex(keyInfoOf(table.signature, undefined, table)), live: [], freed: [], indexes: [], kind: 'dropped' });
+  }
+  const freePages = new Set<number>([...freelist.trunkPageNumbers, ...freelist.leafPageNumbers]);
+  const attribution = attributeDroppedPages(reader, usableSize, dropped, freePages);
+
+  // Freelist pages: every signature competes for each page.
+  const candidates: RecordSignature[] = [...work.filter((entry) => entry.signature.kind !== 'schema').map((entry) => entry.signature), schemaSignature, ...indexSignatures];
+  const byName = new Map(work.map((entry) => [entry.signature.name, entry]));
+  const indexByName = new Map(indexSignatures.map((signature) => [signature.name, signature]));
+  const liveIndexKeys = new Map(indexSignatures.map((signature) => [signature.name, liveIndexEntryKeys(indexEntries.get(signature.name) ?? [])]));
+  const unattributed = new Map<string, TableWork>();
+  const deliver = (name: string, records: readonly EvidenceRecord[]): void => {
+    const index = indexByName.get(name);
+    if (index !== undefined) {
+      const list = indexEntries.get(index.name) ?? [];
+      for (const record of records) list.push(...indexEntryOf(index.name, index.indexedColumns, [{ types: record.types, values: record.values }], false, record));
+      indexEntries.set(index.name, list);
+      return;
+    }
+    const owner = name === schemaSignature.name ? schemaWork : byName.get(name);
+    owner?.freed.push(...records);
+  };
+  const carveFree = (pageNumber: number, role: 'trunk' | 'leaf'): void => {
+    const page = reader.readPage(pageNumber);
+    if (page === undefined || page.length < 8) return;
+    const path = pagePath(databasePath, pageNumber, reader.pageSize);
+    const result = carveFreelistPage(page, pageNumber, path, role, candidates, context, attribution.get(pageNumber));
+    if (result.attributedTo !== undefined) {
+      issues.push(...result.issues);
+      deliver(result.attributedTo, result.records);
+      return;
+    }
+    if (result.tied.length === 0) {
+      issues.push(...result.issues);
+      return;
+    }
+    // A tie between same-shaped tables: the one whose live rows (or live index entries) the page
+    // copies is the owner. Without such evidence the records stay unattributed.
+    const support = result.tied.map((entry) => {
+      const keys = liveIndexKeys.get(entry.signatureName);
+      if (keys !== undefined) return liveIndexCopyCount(keys, entry.records);
+      const owner = entry.signatureName === schemaSignature.name ? schemaWork : byName.get(entry.signatureName);
+      return owner === undefined ? 0 : liveCopyCount(owner.keyIndex, entry.records);
+    });
+    const strongest = Math.max(...support);
+    const winners = result.tied.filter((_, at) => support[at] === strongest);
+    if (strongest > 0 && winners.length === 1) {
+      const winner = winners[0] as (typeof result.tied)[number];
+      issues.push(...winner.issues);
+      const reason = `page attributed to ${winner.signatureName}: ${strongest} of its records copy live ${indexByName.has(winner.signatureName) ? 'index entries' : 'rows'}; ${result.tied.map((entry) => entry.signatureName).join(', ')} fit equally otherwise`;
+      deliver(
+        winner.signatureName,
+        winner.records.map((record) => ({ ...record, confidence: { level: record.confidence.level, reasons: [...record.confidence.reasons, reason] } })),
+      );
+      return;
+    }
+    issues.push(...result.issues);
+    const name = result.records[0]?.table ?? 'unattributed';
+    const first = (byName.get(result.tied[0]?.signatureName ?? '') ?? schemaWork) as TableWork;
+    let bucket = unattributed.get(name);
+    if (bucket === undefined) {
+      bucket = { plan: undefined, dropped: undefined, signature: { ...first.signature, name }, keyIndex: createLiveKeyIndex({ ...first.keyIndex.table, name }), live: [], freed: [], indexes: [], kind: 'unattributed' };
+      unattributed.set(name, bucket);
+    }
+    bucket.freed.push(...result.records);
+  };
+  for (const pageNumber of freelist.trunkPageNumbers) carveFree(pageNumber, 'trunk');
+  for (const pageNumber of freelist.leafPageNumbers) carveFree(pageNumber, 'leaf');
+  work.push(...unattributed.values());
+
+  // Rowid recovery, then classification against the live rows.
+  const tables: RecoveredTable[] = [];
+  const freedByState: Record<string, number> = {};
+  const freedByStatus: Record<string, number> = {};
+  let live = 0;
+  let entryCount = 0;
+  for (const list of indexEntries.values()) entryCount += list.length;
+  for (const tableWork of work) {
+    const entries = tableWork.indexes.flatMap((index) => indexEntries.get(index.name) ?? []);
+    const withRowids = recoverRowidsFromIndexes(tableWork.keyIndex, tableWork.freed, entries);
+    // Unattributed records have no table to compare with: their status stays unknown.
+    const classified = tableWork.kind === 'unattributed' ? withRowids : classifyFreedRecords(tableWork.keyIndex, withRowids);
+    for (const record of classified) {
+      freedByState[record.state as RecordState] = (freedByState[record.state] ?? 0) + 1;
+      freedByStatus[record.status as RecordStatus] = (freedByStatus[record.status] ?? 0) + 1;
+    }
+    live += tableWork.keyIndex.liveCount;
+    tables.push({
+      name: tableWork.signature.name,
+      columns: tableWork.signature.decode.columns,
+      withoutRowid: tableWork.signature.decode.withoutRowid,
+      kind: tableWork.kind,
+      liveCount: tableWork.keyIndex.liveCount,
+      live: tableWork.live,
+      freed: classified,
+    });
+  }
+  return {
+    location: databaseName,
+    pageSize: header.pageSize,
+    encoding: header.encoding,
+    tables,
+    droppedTables: dropped.map((table) => ({ name: table.name, sql: table.sql, rootPageNumber: table.rootPageNumber })),
+    issues,
+    counts: { live, freedByState, freedByStatus, indexEntries: entryCount },
+  };
+}
+
+/**
+ * Opens `location` read-only and recovers it. A file without a usable header yields no tables and
+ * the header issue (headerless recovery lives in recovery/headerless.ts).
+ */
+export function recoverDatabase(location: string, options: RecoverOptions = {}): RecoveredDatabase {
+  const source = new FileSource(location);
+  try {
+    const path = filePath(location);
+    const headerOutcome = parseDatabaseHeader(source.read(0, 100), 0, path);
+    if (headerOutcome.kind !== 'parsed') {
+      return {
+        location,
+        pageSize: 0,
+        encoding: 1,
+        tables: [],
+        droppedTables: [],
+        issues: headerOutcome.kind === 'malformed' ? [...headerOutcome.issues] : [],
+        counts: { live: 0, freedByState: {}, freedByStatus: {}, indexEntries: 0 },
+      };
+    }
+    const header = headerOutcome.value;
+    const reader = new SourcePageReader(source, header.pageSize, 0, source.sizeInBytes, 2 * livePagesPerBatch + 16);
+    return recoverFromReader(reader, header, path, location, options);
+  } finally {
+    source.close();
+  }
+}
+
+/** Rendered provenance of a record, for messages and benchmark output. */
+export function describeRecord(record: EvidenceRecord): string {
+  return `${renderPath(record.path)} [${record.state}/${record.status}]`;
+}
