@@ -1,0 +1,241 @@
+/**
+ * Records of carved carriers, de-duplicated by page content.
+ *
+ * A raw image often holds the same page several times: the live database and a deleted older
+ * copy share every page the later writes did not touch, and a deleted fragment may repeat live
+ * pages. Decoding each copy would report every such row several times, and a later step would
+ * have to guess which is which. Instead, every page is identified by the SHA-256 of its bytes;
+ * the first place it is found (databases in image order, then orphan pages) decodes it, and every
+ * other place becomes one more sighting of the same records. A record thus has one provenance
+ * chain (its first sighting) and a list of sightings, each with its image offset.
+ *
+ * Orphan pages (b-tree pages no carved database holds) are decoded with the schema of a carved
+ * sqlite_master table that their records fit (schema-match.ts), or with an inferred schema named
+ * by field count. Their provenance is `file:<image> > range@<page offset>+<page size> > cell@…`:
+ * the page number is unknown, the image offset is exact.
+ */
+import { formatOffset } from '../../bytes/offsets.js';
+import { sha256Hex } from '../../bytes/sha256.js';
+import type { EvidenceRecord } from '../../evidence/record.js';
+import { RecordState, RecordStatus } from '../../evidence/record.js';
+import { PageType } from '../../formats/sqlite/layout.js';
+import type { TextEncoding } from '../../formats/sqlite/layout.js';
+import type { PageReader } from '../../formats/sqlite/page-reader.js';
+import { parsePayloadCell } from '../../formats/sqlite/parse-cell.js';
+import { parseBtreePage } from '../../formats/sqlite/parse-page.js';
+import { parseRecordHeader } from '../../formats/sqlite/record.js';
+import type { Issue } from '../../issues/issue.js';
+import type { SourcePath } from '../../provenance/path.js';
+import { extendPath, toImageOffset } from '../../provenance/path.js';
+import type { PageWork } from '../../recovery/live-records.js';
+import { decodeLivePages, pageWorkOf } from '../../recovery/live-records.js';
+import { planTablePages, readSchema } from '../../recovery/database.js';
+import type { DatabaseSchema } from '../../recovery/database.js';
+import { decodeCells } from '../../recovery/decode-cells.js';
+import { unknownTable } from '../../recovery/table-info.js';
+import type { BtreePageHit } from '../../scanning/hits.js';
+import type { ByteSource } from '../../sources/byte-source.js';
+import { SourcePageReader } from '../../sources/page-reader.js';
+import type { CarvedDatabase } from './carriers.js';
+import type { SchemaCandidate } from './schema-match.js';
+import { matchPage, schemaCandidate } from './schema-match.js';
+
+/** One place a page (and so each of its records) was found. */
+export interface PageSighting {
+  /** Image offset of the page's first byte. */
+  readonly imageOffset: number;
+  /** The carved database holding it, or undefined for an orphan page. */
+  readonly database: string | undefined;
+  /** Page number in that database (undefined for an orphan page). */
+  readonly pageNumber: number | undefined;
+}
+
+/** A distinct page content and every place it was found. */
+export interface DistinctPage {
+  readonly sha256: string;
+  readonly pageSize: number;
+  readonly sightings: PageSighting[];
+  /** Indexes into `CarvedRecords.records` of the records decoded from this page. */
+  readonly recordIndexes: number[];
+}
+
+export interface SightedRecord {
+  /** Decoded at the first sighting (its provenance names that carrier and image offset). */
+  readonly record: EvidenceRecord;
+  /** The page the record was decoded from, with every place that page was found. */
+  readonly page: DistinctPage;
+}
+
+export interface CarvedRecords {
+  readonly records: readonly SightedRecord[];
+  readonly pages: readonly DistinctPage[];
+  /** Schemas read from each carved database (for orphan matching and reports). */
+  readonly schemas: ReadonlyMap<string, DatabaseSchema>;
+  readonly issues: readonly Issue[];
+}
+
+/** A PageReader that has no page: orphan pages cannot follow overflow chains (page numbers are relative to an unknown base). */
+class NoPages implements PageReader {
+  readonly pageSize: number;
+  readonly pageCount = 0;
+  constructor(pageSize: number) {
+    this.pageSize = pageSize;
+  }
+  readPage(): undefined {
+    return undefined;
+  }
+}
+
+export function databaseReader(source: ByteSource, database: CarvedDatabase): SourcePageReader {
+  return new SourcePageReader(source, database.pageSize, database.imageOffset, database.sizeInBytes);
+}
+
+/**
+ * Decodes every carved database's live b-trees and every orphan page, de-duplicated by page
+ * content (module comment). Databases are taken in the order given (image order).
+ */
+export function collectCarvedRecords(source: ByteSource, databases: readonly CarvedDatabase[], orphanPages: readonly BtreePageHit[]): CarvedRecords {
+  const records: SightedRecord[] = [];
+  const pages: DistinctPage[] = [];
+  const byHash = new Map<string, DistinctPage>();
+  const schemas = new Map<string, DatabaseSchema>();
+  const issues: Issue[] = [];
+  const candidates: SchemaCandidate[] = [];
+
+  const register = (sha256: string, pageSize: number, sighting: PageSighting): DistinctPage | undefined => {
+    const known = byHash.get(sha256);
+    if (known !== undefined) {
+      known.sightings.push(sighting);
+      return undefined;
+    }
+    const page: DistinctPage = { sha256, pageSize, sightings: [sighting], recordIndexes: [] };
+    byHash.set(sha256, page);
+    pages.push(page);
+    return page;
+  };
+  const keep = (page: DistinctPage, decoded: readonly EvidenceRecord[]): void => {
+    for (const record of decoded) {
+      page.recordIndexes.push(records.length);
+      records.push({ record, page });
+    }
+  };
+
+  for (const database of databases) {
+    const reader = databaseReader(source, database);
+    const schema = readSchema(reader, database.header, database.path, database.name);
+    schemas.set(database.name, schema);
+    issues.push(...schema.issues);
+    for (const table of schema.tables) if (table.schema !== undefined) candidates.push(schemaCandidate(database.name, table.schema));
+    const plan = planTablePages(reader, database.header, schema, database.path);
+    issues.push(...plan.issues);
+    for (const table of plan.tables) {
+      for (const work of pageWorkOf(table)) {
+        const bytes = reader.readPage(work.pageNumber);
+        if (bytes === undefined) continue;
+        // Interior-cell work and leaf work on one page decode different cells: keep them apart.
+        const key = work.interiorCellOffsets === undefined ? sha256Hex(bytes) : `${sha256Hex(bytes)}:interior`;
+        const sighting: PageSighting = { imageOffset: database.imageOffset + (work.pageNumber - 1) * database.pageSize, database: database.name, pageNumber: work.pageNumber };
+        const page = register(key, database.pageSize, sighting);
+        if (page === undefined) continue;
+        const batch = decodeLivePages(reader, {
+          databaseName: database.name,
+          databasePath: database.path,
+          usableSize: database.header.usableSize,
+          encoding: database.header.encoding,
+          table: table.table.decode,
+          pages: [work] as readonly PageWork[],
+        });
+        keep(page, batch.records);
+        issues.push(...batch.issues);
+      }
+    }
+  }
+
+  const imagePath = rootPath(databases[0]?.path);
+  for (const orphan of orphanPages) {
+    const bytes = source.read(orphan.imageOffset, orphan.pageSize);
+    const sighting: PageSighting = { imageOffset: orphan.imageOffset, database: undefined, pageNumber: undefined };
+    const page = register(sha256Hex(bytes), orphan.pageSize, sighting);
+    if (page === undefined || orphan.emptied) continue;
+    const pagePath = extendPath(imagePath ?? { layer: { kind: 'file', location: source.location }, parent: null }, { kind: 'range', start: orphan.imageOffset, length: bytes.length });
+    const decoded = decodeOrphanPage(bytes, orphan, pagePath, candidates, encodingOf(databases));
+    keep(page, decoded.records);
+    issues.push(...decoded.issues);
+  }
+  return { records, pages, schemas, issues };
+}
+
+function rootPath(path: SourcePath | undefined): SourcePath | undefined {
+  let node = path;
+  while (node !== undefined && node.parent !== null) node = node.parent;
+  return node;
+}
+
+/** The text encoding orphan pages are read with: the carved databases' (they agree in practice), else UTF-8. */
+function encodingOf(databases: readonly CarvedDatabase[]): TextEncoding {
+  return databases[0]?.header.encoding ?? 1;
+}
+
+/**
+ * Decodes the live cells of one orphan page: table leaves always, index leaves when a WITHOUT
+ * ROWID table fits them (an ordinary index's entries repeat rows found elsewhere).
+ */
+export function decodeOrphanPage(
+  bytes: Uint8Array,
+  orphan: BtreePageHit,
+  pagePath: SourcePath,
+  candidates: readonly SchemaCandidate[],
+  encoding: TextEncoding,
+): { records: EvidenceRecord[]; issues: Issue[] } {
+  const isTable = orphan.pageType === PageType.tableLeaf;
+  if (!isTable && orphan.pageType !== PageType.indexLeaf) return { records: [], issues: [] };
+  const usableSize = orphan.pageSize;
+  const parsed = parseBtreePage(bytes, 0, 0, usableSize, pagePath);
+  if (parsed.kind !== 'parsed') return { records: [], issues: [] };
+  const kind = isTable ? 'table-leaf' : 'index-leaf';
+  const shapes: number[][] = [];
+  const offsetsByCount = new Map<number, number[]>();
+  for (const offset of parsed.value.cellOffsetsInPage) {
+    const cell = parsePayloadCell(bytes, 0, offset, usableSize, kind);
+    if (!cell.ok) continue;
+    const end = cell.cell.localPayloadStartInPage + Math.min(cell.cell.localPayloadSize, cell.cell.payloadSize);
+    const header = parseRecordHeader(bytes, cell.cell.localPayloadStartInPage, end);
+    if (!header.ok) continue;
+    shapes.push([...header.header.serialTypes]);
+    const count = header.header.serialTypes.length;
+    offsetsByCount.set(count, [...(offsetsByCount.get(count) ?? []), offset]);
+  }
+  const match = matchPage(shapes, candidates, !isTable);
+  const reader = new NoPages(orphan.pageSize);
+  const where = `${isTable ? 'table' : 'index'}-leaf page at ${formatOffset(orphan.imageOffset)} found by page scan`;
+  const imageName = rootLocationOf(pagePath);
+  const context = { databaseName: `${imageName}@orphan-pages`, usableSize, encoding, reader, state: RecordState.orphan, status: RecordStatus.unknown, foundBy: 'page-scan' as const };
+  const records: EvidenceRecord[] = [];
+  const issues: Issue[] = [];
+  if (match !== undefined) {
+    const reason = `${where}; schema of table ${match.candidate.schema.name} from the sqlite_master carved at ${match.candidate.database} (records fit ${(match.fit * 100).toFixed(0)}%${match.tiedWith.length > 0 ? `, ${match.tiedWith.length} other table(s) fit as well` : ''})`;
+    const decoded = decodeCells(bytes, 0, pagePath, kind, parsed.value.cellOffsetsInPage, match.candidate.decode, context);
+    for (const record of decoded.records) records.push(withOrphanFacts(record, reason));
+    issues.push(...decoded.issues);
+    return { records, issues };
+  }
+  if (!isTable) return { records, issues };
+  for (const [count, offsets] of [...offsetsByCount].sort((a, b) => a[0] - b[0])) {
+    const table = unknownTable(`orphan-${count}-columns`, count, false);
+    const reason = `${where}; no carved schema fits its records: columns inferred (c0…c${count - 1})`;
+    const decoded = decodeCells(bytes, 0, pagePath, kind, offsets, table, context);
+    for (const record of decoded.records) records.push(withOrphanFacts(record, reason));
+    issues.push(...decoded.issues);
+  }
+  return { records, issues };
+}
+
+function rootLocationOf(path: SourcePath): string {
+  let node = path;
+  while (node.parent !== null) node = node.parent;
+  return node.layer.kind === 'file' ? node.layer.location : 'image';
+}
+
+function withOrphanFacts(record: EvidenceRecord, reason: string): EvidenceRecord {
+  return { ...record, imageOffset: toImageOffset(record.path, 0), confidence: { level: 'medium', reasons: [reason, ...record.confidence.reasons.slice(1)] } };
+}
