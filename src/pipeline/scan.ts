@@ -13,10 +13,15 @@ import { FileSource } from '../sources/file-source.js';
 import type { InputHashes } from '../sources/hash.js';
 import { hashFile } from '../sources/hash.js';
 import type { EvidenceFile, InputGroup } from '../sources/inputs.js';
+import type { TransactionRow } from '../reports/types.js';
 import { expandInputs } from '../sources/inputs.js';
 import type { WorkerPool } from '../pool/pool.js';
 import { classifyInput } from './classify.js';
 import { decodeDatabase, describeDatabase } from './scan-database.js';
+import { scanJournal } from './scan-journal.js';
+import type { LogDatabase, SchemaHint } from './scan-log.js';
+import { hintFromSummary, schemaHintFromFile } from './scan-log.js';
+import { prepareWal } from './scan-wal.js';
 import type { EvidenceSink } from './sink.js';
 
 export interface InputVerification {
@@ -63,20 +68,131 @@ export async function verifyInputs(files: readonly EvidenceFile[], first: readon
   return out;
 }
 
+export interface ScanOptions {
+  /**
+   * `--schema`: a SQLite database (its sqlite_schema) or a file of CREATE TABLE statements, used
+   * to decode a WAL or journal found without its database. Without it, such a log is decoded with
+   * its own page 1 when it holds one, else with the schema of another database input, else with
+   * tables inferred from record shapes.
+   */
+  readonly schemaLocation?: string | undefined;
+}
+
 /** Runs every input group through the pipeline, in input order. */
-export async function scanGroups(groups: readonly InputGroup[], pool: WorkerPool, sink: EvidenceSink): Promise<void> {
-  for (const group of groups) await scanGroup(group, pool, sink);
+export async function scanGroups(groups: readonly InputGroup[], pool: WorkerPool, sink: EvidenceSink, options: ScanOptions = {}): Promise<void> {
+  const hints = new SchemaHints(groups, options);
+  for (const group of groups) await scanGroup(group, pool, sink, hints);
 }
 
 /** Convenience for tests: expand, scan, verify. */
-export async function scanInputs(inputLocations: readonly string[], pool: WorkerPool, sink: EvidenceSink): Promise<InputVerification[]> {
+export async function scanInputs(inputLocations: readonly string[], pool: WorkerPool, sink: EvidenceSink, options: ScanOptions = {}): Promise<InputVerification[]> {
   const expanded = expandInputs(inputLocations);
   const first = await hashInputs(expanded.files);
   if (expanded.files.length === 0) {
     await sink.addIssues([issue('input.no-evidence', 'warning', filePath(inputLocations.join(', ') || '.'), 0, `No files found in ${inputLocations.join(', ')}`)]);
   }
-  await scanGroups(expanded.groups, pool, sink);
+  await scanGroups(expanded.groups, pool, sink, options);
   return verifyInputs(expanded.files, first, sink);
+}
+
+/**
+ * Schemas for stray logs, read only when a stray is met: `--schema` first, then the databases
+ * among the inputs (the first whose page size matches the log's, else the first).
+ */
+class SchemaHints {
+  readonly #groups: readonly InputGroup[];
+  readonly #options: ScanOptions;
+  #fromOption: SchemaHint | undefined;
+  #optionRead = false;
+  #fromInputs: SchemaHint[] | undefined;
+
+  constructor(groups: readonly InputGroup[], options: ScanOptions) {
+    this.#groups = groups;
+    this.#options = options;
+  }
+
+  async hintFor(stray: EvidenceFile, pageSize: number | undefined, sink: EvidenceSink): Promise<SchemaHint | undefined> {
+    if (this.#options.schemaLocation !== undefined) {
+      if (!this.#optionRead) {
+        this.#optionRead = true;
+        const { hint, issues } = schemaHintFromFile(this.#options.schemaLocation);
+        this.#fromOption = hint;
+        if (issues.length > 0) await sink.addIssues(issues);
+      }
+      if (this.#fromOption !== undefined) return this.#fromOption;
+    }
+    if (this.#fromInputs === undefined) {
+      this.#fromInputs = [];
+      for (const group of this.#groups) {
+        if (group.main.fileSystemPath === stray.fileSystemPath) continue;
+        let source: FileSource | undefined;
+        try {
+          source = new FileSource(group.main.fileSystemPath, group.main.location);
+          if (classifyInput(source.read(0, 100)) !== 'sqlite-database') continue;
+          const { summary } = describeDatabase(source, group.main.location);
+          if (summary !== undefined && summary.schema.entries.length > 0) this.#fromInputs.push(hintFromSummary(summary, `input ${group.main.location}`));
+        } catch {
+          // unreadable inputs are reported by their own group
+        } finally {
+          source?.close();
+        }
+      }
+    }
+    return this.#fromInputs.find((hint) => hint.pageSize === pageSize) ?? this.#fromInputs[0];
+  }
+}
+
+/** The page size a WAL or journal header names (0 or absent when zeroed or too short). */
+function peekPageSize(source: FileSource, kind: 'wal' | 'journal'): number | undefined {
+  const bytes = source.read(kind === 'wal' ? 8 : 24, 4);
+  if (bytes.length < 4) return undefined;
+  const value = (((bytes[0] as number) << 24) | ((bytes[1] as number) << 16) | ((bytes[2] as number) << 8) | (bytes[3] as number)) >>> 0;
+  return value === 0 ? undefined : value;
+}
+
+/** A database with its -wal and -journal: main file first, then WAL frames, then journal records. */
+async function scanDatabaseWithLogs(database: LogDatabase, group: InputGroup, pool: WorkerPool, sink: EvidenceSink): Promise<void> {
+  const transactions: TransactionRow[] = [];
+  const wal = group.wal === undefined ? undefined : await prepareWal(group.wal, { database, hint: undefined }, sink);
+  try {
+    if (wal !== undefined) await wal.prepareStatuses(pool);
+    await decodeDatabase(database.file, database.summary, pool, wal === undefined ? sink : wal.mainSink(sink), database.path);
+    if (wal !== undefined) transactions.push(...(await wal.decodeFrames(pool, sink)));
+  } finally {
+    wal?.close();
+  }
+  if (group.journal !== undefined) transactions.push(...(await scanJournal(group.journal, { database, hint: undefined }, pool, sink)));
+  if (transactions.length > 0) await sink.addTransactions?.(transactions);
+}
+
+/** A WAL or journal without a usable database: decoded alone, with a schema hint. */
+async function scanStrayLog(file: EvidenceFile, kind: 'wal' | 'journal', pool: WorkerPool, sink: EvidenceSink, hints: SchemaHints): Promise<boolean> {
+  let pageSize: number | undefined;
+  try {
+    const source = new FileSource(file.fileSystemPath, file.location);
+    try {
+      pageSize = peekPageSize(source, kind);
+    } finally {
+      source.close();
+    }
+  } catch {
+    pageSize = undefined;
+  }
+  const hint = await hints.hintFor(file, pageSize, sink);
+  if (kind === 'journal') {
+    const transactions = await scanJournal(file, { database: undefined, hint }, pool, sink);
+    if (transactions.length > 0) await sink.addTransactions?.(transactions);
+    return transactions.length > 0;
+  }
+  const wal = await prepareWal(file, { database: undefined, hint }, sink);
+  if (wal === undefined) return false;
+  try {
+    const transactions = await wal.decodeFrames(pool, sink);
+    if (transactions.length > 0) await sink.addTransactions?.(transactions);
+  } finally {
+    wal.close();
+  }
+  return true;
 }
 
 /** Files up to this size without a header are examined page by page as headerless databases. */
@@ -112,7 +228,7 @@ async function scanHeaderless(source: FileSource, location: string, path: Source
   return true;
 }
 
-async function scanGroup(group: InputGroup, pool: WorkerPool, sink: EvidenceSink): Promise<void> {
+async function scanGroup(group: InputGroup, pool: WorkerPool, sink: EvidenceSink, hints: SchemaHints): Promise<void> {
   const file = group.main;
   const path = filePath(file.location);
   let source: FileSource;
@@ -124,6 +240,8 @@ async function scanGroup(group: InputGroup, pool: WorkerPool, sink: EvidenceSink
   }
   try {
     const kind = classifyInput(source.read(0, 100));
+    // Siblings are decoded with the database when it is usable; otherwise on their own.
+    let siblingsDecoded = false;
     switch (kind) {
       case 'empty':
         await sink.addIssues([issue('input.empty', 'warning', path, 0, `${file.location} is empty (0 bytes)`)]);
@@ -131,31 +249,32 @@ async function scanGroup(group: InputGroup, pool: WorkerPool, sink: EvidenceSink
       case 'sqlite-database': {
         const { summary, issues } = describeDatabase(source, file.location, path);
         await sink.addIssues(issues);
-        if (summary !== undefined) await decodeDatabase(file, summary, pool, sink, path);
+        if (summary !== undefined) {
+          await scanDatabaseWithLogs({ file, summary, path }, group, pool, sink);
+          siblingsDecoded = true;
+        }
         break;
       }
       case 'sqlite-wal':
       case 'sqlite-journal':
-        await sink.addIssues([
-          issue('input.not-yet-decoded', 'info', path, 0, `${file.location}: ${kind === 'sqlite-wal' ? 'WAL' : 'rollback journal'} without its database; stray WAL/journal decoding is not implemented yet, the file is hashed and listed only`),
-        ]);
+        await scanStrayLog(file, kind === 'sqlite-wal' ? 'wal' : 'journal', pool, sink, hints);
         break;
-      case 'unknown':
+      case 'unknown': {
+        // A journal whose header PERSIST mode zeroed, or a WAL with a damaged magic, has no magic
+        // to classify it by: its name says what to try first.
+        const strayKind = file.location.endsWith('-journal') ? 'journal' : file.location.endsWith('-wal') ? 'wal' : undefined;
+        if (strayKind !== undefined && (await scanStrayLog(file, strayKind, pool, sink, hints))) break;
         if (!(await scanHeaderless(source, file.location, path, sink))) {
           await sink.addIssues([
             issue('input.not-recognised', 'info', path, 0, `${file.location}: no SQLite, WAL or journal header at ${formatOffset(0)} and no b-tree pages at any page size; raw-image carving is not implemented yet, the file is hashed and listed only`),
           ]);
         }
         break;
+      }
     }
-    for (const [sibling, what] of [
-      [group.wal, 'WAL'],
-      [group.journal, 'rollback journal'],
-    ] as const) {
-      if (sibling === undefined) continue;
-      await sink.addIssues([
-        issue('input.sibling-not-decoded', 'info', filePath(sibling.location), 0, `${sibling.location}: ${what} of ${file.location} found and hashed; its decoding is not implemented yet (the database is reported as the main file holds it)`),
-      ]);
+    if (!siblingsDecoded) {
+      if (group.wal !== undefined) await scanStrayLog(group.wal, 'wal', pool, sink, hints);
+      if (group.journal !== undefined) await scanStrayLog(group.journal, 'journal', pool, sink, hints);
     }
     if (group.shm !== undefined) {
       await sink.addIssues([issue('input.shm-ignored', 'info', filePath(group.shm.location), 0, `${group.shm.location}: -shm index is derived from the WAL; hashed and listed, not trusted`)]);

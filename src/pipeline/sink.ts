@@ -1,6 +1,7 @@
 import type { EvidenceRecord, TableDescriptor } from '../evidence/record.js';
 import type { Issue } from '../issues/issue.js';
 import type { RenderSpec, RenderedBatch } from '../reports/render.js';
+import type { TransactionRow } from '../reports/types.js';
 
 /** Where the scan pipeline sends what it finds, in deterministic order. */
 export interface EvidenceSink {
@@ -16,6 +17,8 @@ export interface EvidenceSink {
    */
   renderSpecFor?(descriptor: TableDescriptor): RenderSpec | undefined;
   addRendered?(batch: RenderedBatch): void | Promise<void>;
+  /** Optional: WAL and journal transactions (transactions.csv), after the records of their logs, in log order. */
+  addTransactions?(rows: readonly TransactionRow[]): void | Promise<void>;
 }
 
 /** Keeps everything in memory: for tests and `info`. */
@@ -23,6 +26,7 @@ export class MemorySink implements EvidenceSink {
   readonly tables: TableDescriptor[] = [];
   readonly records: EvidenceRecord[] = [];
   readonly issues: Issue[] = [];
+  readonly transactions: TransactionRow[] = [];
   addTable(descriptor: TableDescriptor): void {
     this.tables.push(descriptor);
   }
@@ -31,5 +35,8 @@ export class MemorySink implements EvidenceSink {
   }
   addIssues(issues: readonly Issue[]): void {
     for (const problem of issues) this.issues.push(problem);
+  }
+  addTransactions(rows: readonly TransactionRow[]): void {
+    for (const row of rows) this.transactions.push(row);
   }
 }

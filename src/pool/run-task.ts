@@ -5,6 +5,7 @@
 import { FileSource } from '../sources/file-source.js';
 import { SourcePageReader } from '../sources/page-reader.js';
 import { decodeLivePages } from '../recovery/live-records.js';
+import { decodePageImages } from '../assembly/versions/page-images.js';
 import { packRecords } from './record-batch.js';
 import { renderRecordBatch, type RenderSpec } from '../reports/render.js';
 import type { Task, TaskResult, WireResult } from './tasks.js';
@@ -18,6 +19,17 @@ export function runTask(task: Task): TaskResult {
         return withRendering(decodeLivePages(reader, task.parameters), task.render);
       } finally {
         source.close();
+      }
+    }
+    case 'decode-page-images': {
+      const log = new FileSource(task.fileSystemPath);
+      const database = task.databaseFileSystemPath === undefined ? undefined : new FileSource(task.databaseFileSystemPath);
+      try {
+        const base = database === undefined ? undefined : new SourcePageReader(database, task.pageSize, task.databaseBaseOffset, task.databaseSizeInBytes);
+        return decodePageImages(log, base, task.pageSize, task.parameters);
+      } finally {
+        log.close();
+        database?.close();
       }
     }
   }

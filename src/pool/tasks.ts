@@ -3,6 +3,7 @@
  * boundary. Workers open and read evidence themselves; the main thread sends locations and ranges.
  */
 import type { DecodedBatch, LiveDecodeParameters } from '../recovery/live-records.js';
+import type { PageImageDecodeParameters } from '../assembly/versions/page-images.js';
 import type { PackedRecords } from './record-batch.js';
 import type { RenderSpec, RenderedBatch } from '../reports/render.js';
 
@@ -22,7 +23,23 @@ export interface DecodeLivePagesTask {
   readonly render?: RenderSpec;
 }
 
-export type Task = DecodeLivePagesTask;
+/**
+ * Page images held by a WAL or a rollback journal (frames, pre-images): ordinary b-tree pages at
+ * given offsets of the log file, decoded with the table the planner attributed each to.
+ */
+export interface DecodePageImagesTask {
+  readonly kind: 'decode-page-images';
+  /** File system path of the WAL or journal (opened read-only by the worker). */
+  readonly fileSystemPath: string;
+  /** The database the log belongs to, for overflow pages the log lacks; undefined for a stray log. */
+  readonly databaseFileSystemPath: string | undefined;
+  readonly databaseBaseOffset: number;
+  readonly databaseSizeInBytes: number;
+  readonly pageSize: number;
+  readonly parameters: PageImageDecodeParameters;
+}
+
+export type Task = DecodeLivePagesTask | DecodePageImagesTask;
 
 /** What a task gives back in-process; with `render`, no records but their rendered text. */
 export type TaskResult = DecodedBatch & { readonly rendered?: RenderedBatch };

@@ -181,7 +181,10 @@ export const ISSUE_COLUMNS: readonly { readonly name: string; readonly cell: (is
   { name: 'details', cell: (issue) => (issue.details === undefined ? null : JSON.stringify(issue.details)) },
 ];
 
-/** transactions.csv (PROVISIONAL, like `TransactionRow`). bigint cells are written in decimal. */
+/**
+ * transactions.csv. bigint cells are written in decimal. `details` is the row's details as JSON,
+ * with its row-level events (when it has any) under `events`.
+ */
 export const TRANSACTION_COLUMNS: readonly { readonly name: string; readonly cell: (row: TransactionRow) => Cell }[] = [
   { name: 'transaction', cell: (row) => row.transaction },
   { name: 'database', cell: (row) => row.database },
@@ -198,7 +201,9 @@ export const TRANSACTION_COLUMNS: readonly { readonly name: string; readonly cel
   { name: 'delete_count', cell: (row) => row.deleteCount },
   {
     name: 'details',
-    cell: (row) =>
-      row.details === undefined ? null : JSON.stringify(row.details, (_key, value: unknown) => (typeof value === 'bigint' ? value.toString() : value)),
+    cell: (row) => {
+      const details = row.events === undefined || row.events.length === 0 ? row.details : { ...row.details, events: row.events };
+      return details === undefined ? null : JSON.stringify(details, (_key, value: unknown) => (typeof value === 'bigint' ? value.toString() : value));
+    },
   },
 ];

@@ -4,6 +4,7 @@
  *
  * Reports never read the clock: every time comes from the caller as a `Date`.
  */
+import type { RowEvent } from '../assembly/versions/row-events.js';
 
 /** One evidence input, as the CLI opened and hashed it before the scan. */
 export interface ReportInput {
@@ -75,9 +76,13 @@ export interface FinishInput {
 }
 
 /**
- * PROVISIONAL: one WAL, journal or flash transaction for transactions.csv. The WAL engineer owns the
- * final shape; fields here are deliberately generic and every one is optional in spirit (null
- * where it does not apply). Extra facts go in `details` (bigint allowed, kept exactly).
+ * One WAL, journal or flash transaction for transactions.csv: null where a field does not apply.
+ * Extra facts go in `details` (bigint allowed, kept exactly); the row-level events in `events`.
+ *
+ * WAL transactions are `wal:<generation>.<sequence in generation>` (generation 1 is the first
+ * salt pair met in the file, normally the header's), listed in WAL order; journal transactions are
+ * `journal:<n>` (1: the journal's own transaction; 2…: earlier ones whose records PERSIST mode
+ * left behind).
  */
 export interface TransactionRow {
   /** Identifier, as `EvidenceRecord.transaction` refers to it. */
@@ -100,6 +105,12 @@ export interface TransactionRow {
   readonly updateCount: number;
   readonly deleteCount: number;
   readonly details?: Readonly<Record<string, string | number | bigint | boolean | null>>;
+  /**
+   * Row-level events: insert (every column after), update (the changed columns before and after),
+   * delete (every column before), each with its table, key and where the versions were read.
+   * transactions.csv writes them inside the `details` JSON, under `events`.
+   */
+  readonly events?: readonly RowEvent[];
 }
 
 /** Which outputs a writer produces and how. */

@@ -9,6 +9,7 @@ import { WorkerPool } from '../../pool/pool.js';
 import { hashInputs, scanGroups, verifyInputs } from '../../pipeline/scan.js';
 import type { EvidenceSink } from '../../pipeline/sink.js';
 import type { RenderedBatch } from '../../reports/render.js';
+import type { TransactionRow } from '../../reports/types.js';
 import { openReportWriter } from '../../reports/writer.js';
 import { CliUsageError, ExitCode } from '../handle-errors.js';
 import { toolVersion } from '../version.js';
@@ -21,6 +22,7 @@ export interface ScanArguments {
   readonly excel: boolean;
   readonly force: boolean;
   readonly quiet: boolean;
+  readonly schema?: string | undefined;
 }
 
 const formats = ['csv', 'xml'] as const;
@@ -40,7 +42,7 @@ export async function runScan(argv: ScanArguments, commandLine: readonly string[
     {
       tool: { name: 'exhume', version: toolVersion(), compiler: 'tsc' },
       commandLine,
-      options: { workers: argv.workers, format: chosenFormats, excel: argv.excel, force: argv.force },
+      options: { workers: argv.workers, format: chosenFormats, excel: argv.excel, force: argv.force, ...(argv.schema === undefined ? {} : { schema: argv.schema }) },
       startTime,
       inputs: expanded.files.map((file, index) => ({
         path: file.location,
@@ -73,6 +75,7 @@ export async function runScan(argv: ScanArguments, commandLine: readonly string[
     addIssues: (batch: readonly Issue[]) => {
       for (const problem of batch) issues.push(problem);
     },
+    addTransactions: (rows: readonly TransactionRow[]) => writer.addTransactions(rows),
     // The pool workers render the report text of live pages; this thread stamps ids and writes.
     renderSpecFor: (descriptor: TableDescriptor) => writer.renderSpecFor(descriptor),
     addRendered: async (batch: RenderedBatch) => {
@@ -84,7 +87,7 @@ export async function runScan(argv: ScanArguments, commandLine: readonly string[
   const scanStarted = performance.now();
   try {
     if (expanded.files.length === 0) throw new CliUsageError(`no files found in ${argv.inputs.join(', ')}`);
-    await scanGroups(expanded.groups, pool, sink);
+    await scanGroups(expanded.groups, pool, sink, { schemaLocation: argv.schema });
     const scanMilliseconds = performance.now() - scanStarted;
     const verified = await verifyInputs(expanded.files, hashes, sink);
     const keyed = issues.map((problem) => ({ problem, key: issueSortKey(problem) }));
@@ -120,7 +123,8 @@ export const scanCommand: CommandModule<object, ScanArguments> = {
       .option('format', { type: 'string', array: true, default: ['csv,xml'], describe: 'reports to write besides issues.csv and manifest.json: csv, xml' })
       .option('excel', { type: 'boolean', default: false, describe: 'UTF-8 BOM, neutralised spreadsheet formulas, exact hex column' })
       .option('force', { type: 'boolean', default: false, describe: "replace exhume's outputs in a non-empty output folder" })
-      .option('quiet', { type: 'boolean', default: false, describe: 'no summary or progress on stderr' }) as never,
+      .option('quiet', { type: 'boolean', default: false, describe: 'no summary or progress on stderr' })
+      .option('schema', { type: 'string', describe: 'database or CREATE TABLE file whose schema decodes a WAL or journal found without its database' }) as never,
   handler: async (argv) => {
     process.exitCode = await runScan(argv, ['exhume', ...process.argv.slice(2)]);
   },

@@ -1,0 +1,186 @@
+/**
+ * Page images held by a log (WAL frames, journal pre-images) → EvidenceRecords, through the same
+ * cell decoding as the main file's pages. This is the body of the `decode-page-images` pool task;
+ * tests call it directly.
+ *
+ * A frame's or record's page is an ordinary b-tree page: its live cells are decoded with the
+ * table the planner attributed the page to, and each record carries the image's state (WAL label or
+ * journal pre-image), frame or record number, checksum result and transaction. Overflow pages are
+ * read as of the image's point in time through an `OverlayPageReader` (log pages the planner lists
+ * for that moment, over the base database).
+ *
+ * `recoverPageImage` is the one place where everything recovered from one page image is gathered:
+ * freed-space carving (freeblocks, the unallocated gap) is to be added there.
+ */
+import type { EvidenceRecord, FoundBy, IntegrityFlag, RecordState } from '../../evidence/record.js';
+import { RecordStatus } from '../../evidence/record.js';
+import type { Issue } from '../../issues/issue.js';
+import type { SourcePath } from '../../provenance/path.js';
+import { headerOffsetOf } from '../../formats/sqlite/btree.js';
+import type { TextEncoding } from '../../formats/sqlite/layout.js';
+import { PageType } from '../../formats/sqlite/layout.js';
+import type { PageReader } from '../../formats/sqlite/page-reader.js';
+import { parseBtreePage } from '../../formats/sqlite/parse-page.js';
+import type { DecodedCells, PageDecodeContext } from '../../recovery/decode-cells.js';
+import { decodeCells } from '../../recovery/decode-cells.js';
+import type { DecodedBatch } from '../../recovery/live-records.js';
+import type { TableDecodeInfo } from '../../recovery/table-info.js';
+import type { PageImageSource } from './overlay-page-reader.js';
+import { OverlayPageReader } from './overlay-page-reader.js';
+
+export type ConfidenceLevel = 'high' | 'medium' | 'low';
+
+/** One page image to decode. Plain data (crosses the worker boundary). */
+export interface PageImageWork {
+  readonly pageNumber: number;
+  /** Offset of the page image in the log file. */
+  readonly fileOffset: number;
+  /** Provenance of the page image: `file:… > wal-frame#k(…) > sqlite-page#n` or `… > journal-record#i(…) > sqlite-page#n`. */
+  readonly pagePath: SourcePath;
+  /** Index into `PageImageDecodeParameters.tables`; -1 when the page holds no rows to decode. */
+  readonly tableIndex: number;
+  readonly state: RecordState;
+  readonly foundBy: FoundBy;
+  /** 1-based WAL frame number, or undefined. */
+  readonly frameIndex: number | undefined;
+  /** 1-based journal record number, or undefined. */
+  readonly journalRecordIndex: number | undefined;
+  readonly checksum: 'valid' | 'invalid' | 'not-applicable';
+  readonly transaction: string | undefined;
+  /** Index into `overlays` for overflow pages as of this image's time; -1 for the base alone. */
+  readonly overlayIndex: number;
+  /** Highest confidence the image's records can have (lowered for a damaged chain or a guessed table). */
+  readonly confidenceLevel: ConfidenceLevel;
+  /** Why the records are what they are: the image's state, how the table was attributed. */
+  readonly reasons: readonly string[];
+  readonly flags: readonly IntegrityFlag[];
+}
+
+/** Log pages (page number → file offset of its image) visible at one moment; non-b-tree pages only in practice. */
+export interface PageOverlaySnapshot {
+  readonly pageNumbers: readonly number[];
+  readonly fileOffsets: readonly number[];
+  /** Pages the database had at that moment, when known. */
+  readonly pageCount: number | undefined;
+}
+
+export interface PageImageDecodeParameters {
+  readonly databaseName: string;
+  readonly usableSize: number;
+  readonly encoding: TextEncoding;
+  readonly tables: readonly TableDecodeInfo[];
+  readonly overlays: readonly PageOverlaySnapshot[];
+  readonly images: readonly PageImageWork[];
+}
+
+/** Above this span, a batch's images are read one by one instead of with one read. */
+const maximumBatchReadSpanInBytes = 8 * 1024 * 1024;
+
+const liveCellReason = 'cell reached through the live b-tree';
+
+const levelRank: Readonly<Record<ConfidenceLevel, number>> = { high: 2, medium: 1, low: 0 };
+
+/** Reads the batch's images with one read when they lie close together (consecutive frames do). */
+function imageReader(images: PageImageSource, works: readonly PageImageWork[], pageSize: number): (work: PageImageWork) => Uint8Array {
+  if (works.length === 0) return () => new Uint8Array(0);
+  let low = Number.POSITIVE_INFINITY;
+  let high = 0;
+  for (const work of works) {
+    low = Math.min(low, work.fileOffset);
+    high = Math.max(high, work.fileOffset + pageSize);
+  }
+  if (high - low > maximumBatchReadSpanInBytes) return (work) => images.read(work.fileOffset, pageSize);
+  const span = images.read(low, high - low);
+  return (work) => span.subarray(work.fileOffset - low, Math.min(span.length, work.fileOffset - low + pageSize));
+}
+
+/**
+ * Decodes every listed page image. `images` reads the log file; `base` is the database the log
+ * belongs to (undefined for a stray log), used for overflow pages the log does not hold.
+ */
+export function decodePageImages(images: PageImageSource, base: PageReader | undefined, pageSize: number, parameters: PageImageDecodeParameters): DecodedBatch {
+  const records: EvidenceRecord[] = [];
+  const issues: Issue[] = [];
+  const readers = new Map<number, PageReader>();
+  const readerFor = (overlayIndex: number): PageReader => {
+    let reader = readers.get(overlayIndex);
+    if (reader === undefined) {
+      const snapshot = parameters.overlays[overlayIndex];
+      const overlay = new Map<number, number>();
+      if (snapshot !== undefined) snapshot.pageNumbers.forEach((pageNumber, index) => overlay.set(pageNumber, snapshot.fileOffsets[index] as number));
+      const pageCount = snapshot?.pageCount;
+      reader = new OverlayPageReader(base, pageSize, images, overlay, pageCount === undefined ? {} : { pageCount });
+      readers.set(overlayIndex, reader);
+    }
+    return reader;
+  };
+  const read = imageReader(images, parameters.images, pageSize);
+  for (const work of parameters.images) {
+    const table = parameters.tables[work.tableIndex];
+    if (table === undefined) continue;
+    const page = read(work);
+    if (page.length === 0) continue;
+    const context: PageDecodeContext = {
+      databaseName: parameters.databaseName,
+      usableSize: parameters.usableSize,
+      encoding: parameters.encoding,
+      reader: readerFor(work.overlayIndex),
+      state: work.state,
+      status: RecordStatus.unknown,
+      foundBy: work.foundBy,
+    };
+    const decoded = recoverPageImage(page, work, table, context);
+    for (const record of decoded.records) records.push(stamp(record, work));
+    for (const problem of decoded.issues) issues.push(problem);
+  }
+  return { records, issues };
+}
+
+/**
+ * Everything recovered from one page image: its live cells now. Freed-space carving of the same
+ * image (freeblocks, unallocated gap) is to be added here, with the same `context`, so its records
+ * get the image's state, transaction and provenance through `stamp` like the live ones.
+ */
+export function recoverPageImage(page: Uint8Array, work: PageImageWork, table: TableDecodeInfo, context: PageDecodeContext): DecodedCells {
+  const parsed = parseBtreePage(page, 0, headerOffsetOf(work.pageNumber), context.usableSize, work.pagePath);
+  if (parsed.kind !== 'parsed') return { records: [], issues: parsed.kind === 'malformed' ? [...parsed.issues] : [] };
+  const issues: Issue[] = [...parsed.issues];
+  const cells = parsed.value.cellOffsetsInPage;
+  let decoded: DecodedCells | undefined;
+  switch (parsed.value.type) {
+    case PageType.tableLeaf:
+      if (!table.withoutRowid) decoded = decodeCells(page, work.pageNumber, work.pagePath, 'table-leaf', cells, table, context);
+      break;
+    case PageType.indexLeaf:
+      if (table.withoutRowid) decoded = decodeCells(page, work.pageNumber, work.pagePath, 'index-leaf', cells, table, context);
+      break;
+    case PageType.indexInterior:
+      // WITHOUT ROWID rows live in interior cells too.
+      if (table.withoutRowid) decoded = decodeCells(page, work.pageNumber, work.pagePath, 'index-interior', cells, table, context);
+      break;
+    default:
+      break;
+  }
+  if (decoded === undefined) return { records: [], issues };
+  for (const problem of decoded.issues) issues.push(problem);
+  return { records: decoded.records, issues };
+}
+
+/** Adds the image's state details to a record decoded from it. */
+function stamp(record: EvidenceRecord, work: PageImageWork): EvidenceRecord {
+  const own = record.confidence.reasons.filter((reason) => reason !== liveCellReason);
+  const level = levelRank[record.confidence.level] < levelRank[work.confidenceLevel] ? record.confidence.level : work.confidenceLevel;
+  const flags = work.flags.length === 0 ? record.flags : [...work.flags, ...record.flags.filter((flag) => !work.flags.includes(flag))];
+  const out: EvidenceRecord = {
+    ...record,
+    confidence: { level, reasons: [...work.reasons, ...own] },
+    flags,
+    checksum: work.checksum,
+  };
+  return {
+    ...out,
+    ...(work.frameIndex === undefined ? {} : { frameIndex: work.frameIndex }),
+    ...(work.journalRecordIndex === undefined ? {} : { journalRecordIndex: work.journalRecordIndex }),
+    ...(work.transaction === undefined ? {} : { transaction: work.transaction }),
+  };
+}

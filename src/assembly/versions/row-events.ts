@@ -1,0 +1,171 @@
+/**
+ * Row-level events of one transaction (insert, update with before and after values, delete), from
+ * the rows of the page versions it changed.
+ *
+ * Rows only change on pages a transaction writes, and a row that moves (a split, a merge) leaves
+ * one written page and lands on another, so the transaction's events are the difference between
+ * the rows of its pages before and after it, by table and key. Pages that left or entered a tree
+ * without being written (`moved` transitions) count on the side where they belonged to the table.
+ * Where the version before a page is unknown (a stale generation's first surviving frame of a
+ * page), a row on its new version that no earlier row explains cannot be called an insert: it is
+ * counted in `unexplainedRowCount` instead.
+ *
+ * Pure; values are compared by fingerprint (SHA-256 over storage classes and values).
+ */
+import { createHash } from 'node:crypto';
+import type { EvidenceRecord, SqlText, StorageClass } from '../../evidence/record.js';
+
+/** One row as a page version holds it. */
+export interface RowSnapshot {
+  readonly table: string;
+  /** Rowid as decimal text, or for a WITHOUT ROWID table the primary-key values as a JSON array. */
+  readonly key: string;
+  readonly fingerprint: string;
+  readonly types: readonly StorageClass[];
+  readonly values: readonly SqlText[];
+  /** Where this version was read: `wal-frame#12`, `journal-record#3`, `main sqlite-page#5`. */
+  readonly source: string;
+}
+
+export type RowEventKind = 'insert' | 'update' | 'delete';
+
+export interface RowEvent {
+  readonly kind: RowEventKind;
+  readonly table: string;
+  readonly key: string;
+  /** Delete: every column; update: the columns that changed. */
+  readonly before?: Readonly<Record<string, SqlText>>;
+  /** Insert: every column; update: the columns that changed. */
+  readonly after?: Readonly<Record<string, SqlText>>;
+  /** Where the before / after version was read. */
+  readonly beforeSource?: string;
+  readonly afterSource?: string;
+}
+
+/** Rows of one page version; `undefined` rows mean the version is unknown. */
+export interface PageRowsChange {
+  readonly pageNumber: number;
+  /** Table whose rows the page held before (its owner then), or undefined. */
+  readonly tableBefore: string | undefined;
+  readonly tableAfter: string | undefined;
+  readonly rowsBefore: readonly RowSnapshot[] | undefined;
+  readonly rowsAfter: readonly RowSnapshot[];
+}
+
+export interface TransactionRowEvents {
+  readonly events: readonly RowEvent[];
+  /** Rows on new versions whose page's earlier version is unknown and that no earlier row explains. */
+  readonly unexplainedRowCount: number;
+}
+
+/** SHA-256 over a record's storage classes and values: equal fingerprints, equal rows. */
+export function rowFingerprint(types: readonly StorageClass[], values: readonly SqlText[]): string {
+  const hash = createHash('sha256');
+  for (let index = 0; index < values.length; index++) {
+    const value = values[index];
+    hash.update(`${types[index] ?? 'null'}:${value === null || value === undefined ? '' : `${value.length}:${value}`};`);
+  }
+  return hash.digest('hex');
+}
+
+/** Primary-key column indexes for WITHOUT ROWID keys; empty for rowid tables. */
+export type KeyColumns = ReadonlyMap<string, readonly number[]>;
+
+/** The logical key of a decoded record: its rowid, or its primary-key values for a WITHOUT ROWID table. */
+export function rowKey(record: Pick<EvidenceRecord, 'rowid' | 'values' | 'table'>, keyColumns: KeyColumns): string | undefined {
+  if (record.rowid !== null) return record.rowid;
+  const columns = keyColumns.get(record.table);
+  if (columns === undefined || columns.length === 0) return JSON.stringify(record.values);
+  return JSON.stringify(columns.map((column) => record.values[column] ?? null));
+}
+
+export function rowSnapshot(record: EvidenceRecord, keyColumns: KeyColumns, source: string): RowSnapshot | undefined {
+  const key = rowKey(record, keyColumns);
+  if (key === undefined) return undefined;
+  return { table: record.table, key, fingerprint: rowFingerprint(record.types, record.values), types: record.types, values: record.values, source };
+}
+
+/** Orders keys: rowids numerically, other keys as text. */
+export function compareKeys(left: string, right: string): number {
+  const integer = /^-?\d+$/;
+  if (integer.test(left) && integer.test(right)) {
+    const a = BigInt(left);
+    const b = BigInt(right);
+    return a < b ? -1 : a > b ? 1 : 0;
+  }
+  return left < right ? -1 : left > right ? 1 : 0;
+}
+
+function columnName(columns: readonly string[], index: number): string {
+  return columns[index] ?? `c${index}`;
+}
+
+function allColumns(row: RowSnapshot, columns: readonly string[]): Record<string, SqlText> {
+  const out: Record<string, SqlText> = {};
+  row.values.forEach((value, index) => {
+    out[columnName(columns, index)] = value;
+  });
+  return out;
+}
+
+/**
+ * The events of one transaction. `columnsOf` names a table's columns (values beyond them are
+ * named c<N>).
+ */
+export function transactionRowEvents(changes: readonly PageRowsChange[], columnsOf: (table: string) => readonly string[]): TransactionRowEvents {
+  const before = new Map<string, Map<string, RowSnapshot>>();
+  const after = new Map<string, Map<string, { row: RowSnapshot; beforeKnown: boolean }>>();
+  const tableOrder: string[] = [];
+  const noteTable = (table: string): void => {
+    if (!before.has(table) && !after.has(table)) tableOrder.push(table);
+  };
+  for (const change of changes) {
+    if (change.tableBefore !== undefined && change.rowsBefore !== undefined) {
+      noteTable(change.tableBefore);
+      let rows = before.get(change.tableBefore);
+      if (rows === undefined) before.set(change.tableBefore, (rows = new Map()));
+      for (const row of change.rowsBefore) if (row.table === change.tableBefore && !rows.has(row.key)) rows.set(row.key, row);
+    }
+    if (change.tableAfter !== undefined) {
+      noteTable(change.tableAfter);
+      let rows = after.get(change.tableAfter);
+      if (rows === undefined) after.set(change.tableAfter, (rows = new Map()));
+      for (const row of change.rowsAfter) if (row.table === change.tableAfter) rows.set(row.key, { row, beforeKnown: change.rowsBefore !== undefined });
+    }
+  }
+  const events: RowEvent[] = [];
+  let unexplainedRowCount = 0;
+  for (const table of tableOrder) {
+    const columns = columnsOf(table);
+    const old = before.get(table) ?? new Map<string, RowSnapshot>();
+    const now = after.get(table) ?? new Map<string, { row: RowSnapshot; beforeKnown: boolean }>();
+    const keys = new Set<string>([...old.keys(), ...now.keys()]);
+    for (const key of [...keys].sort(compareKeys)) {
+      const previous = old.get(key);
+      const next = now.get(key);
+      if (previous !== undefined && next !== undefined) {
+        if (previous.fingerprint === next.row.fingerprint) continue;
+        const changedBefore: Record<string, SqlText> = {};
+        const changedAfter: Record<string, SqlText> = {};
+        const count = Math.max(previous.values.length, next.row.values.length);
+        for (let index = 0; index < count; index++) {
+          const a = previous.values[index] ?? null;
+          const b = next.row.values[index] ?? null;
+          if (a === b && (previous.types[index] ?? 'null') === (next.row.types[index] ?? 'null')) continue;
+          changedBefore[columnName(columns, index)] = a;
+          changedAfter[columnName(columns, index)] = b;
+        }
+        events.push({ kind: 'update', table, key, before: changedBefore, after: changedAfter, beforeSource: previous.source, afterSource: next.row.source });
+      } else if (next !== undefined) {
+        if (!next.beforeKnown) {
+          unexplainedRowCount++;
+          continue;
+        }
+        events.push({ kind: 'insert', table, key, after: allColumns(next.row, columns), afterSource: next.row.source });
+      } else if (previous !== undefined) {
+        events.push({ kind: 'delete', table, key, before: allColumns(previous, columns), beforeSource: previous.source });
+      }
+    }
+  }
+  return { events, unexplainedRowCount };
+}

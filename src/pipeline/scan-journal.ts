@@ -1,0 +1,485 @@
+/**
+ * A rollback journal through the pipeline, with its database or on its own.
+ *
+ * The journal is parsed whole (segments, nonces, records with verified checksums, the PERSIST
+ * zeroed header and leftover records of earlier transactions: formats/journal). Its pre-images are
+ * laid over the main file as one transaction of a `PageTimeline`, which gives the database as it
+ * was before the journalled transaction: which table each pre-image page belonged to then (else
+ * by record shape, else `unknown-<N>`), and which pages the transaction freed or allocated
+ * without journaling them. Every record's page is decoded in the pool, in file order, with state
+ * `journal-preimage`, its record number, checksum result and transaction (`journal:1` for the
+ * journal's own transaction, `journal:2`… for leftovers of earlier ones).
+ *
+ * The transaction's row-level events compare the pre-images (before) with the main file (after):
+ * a committed PERSIST journal shows what its transaction deleted or changed; a hot journal shows
+ * what the interrupted transaction had already written into the database file, which SQLite would
+ * undo on its next open.
+ */
+import { formatHex, formatOffset } from '../bytes/offsets.js';
+import type { EvidenceRecord, IntegrityFlag } from '../evidence/record.js';
+import { IntegrityFlag as Flags, RecordState, RecordStatus } from '../evidence/record.js';
+import type { Issue } from '../issues/issue.js';
+import { issue } from '../issues/issue.js';
+import type { SourcePath } from '../provenance/path.js';
+import { extendPath, filePath } from '../provenance/path.js';
+import { headerOffsetOf } from '../formats/sqlite/btree.js';
+import type { TextEncoding } from '../formats/sqlite/layout.js';
+import { PageType } from '../formats/sqlite/layout.js';
+import type { Journal, JournalRecord } from '../formats/journal/parse-journal.js';
+import { journalRecordPath, parseJournal } from '../formats/journal/parse-journal.js';
+import { summarizeJournal } from '../assembly/journal-preimages.js';
+import type { BtreeOwner } from '../assembly/versions/btree-ownership.js';
+import { ownersFromSchema } from '../assembly/versions/btree-ownership.js';
+import { OverlayPageReader } from '../assembly/versions/overlay-page-reader.js';
+import type { TableDecodeInfo } from '../recovery/table-info.js';
+import type { ConfidenceLevel, PageImageWork, PageOverlaySnapshot } from '../assembly/versions/page-images.js';
+import type { LogPageVersion, TransactionTransitions, VersionRef } from '../assembly/versions/page-timeline.js';
+import { PageTimeline } from '../assembly/versions/page-timeline.js';
+import type { PageRowsChange, RowEvent, RowSnapshot } from '../assembly/versions/row-events.js';
+import { rowSnapshot, transactionRowEvents } from '../assembly/versions/row-events.js';
+import { tableLeafShapes } from '../assembly/versions/shape-match.js';
+import { FileSource } from '../sources/file-source.js';
+import type { EvidenceFile } from '../sources/inputs.js';
+import type { WorkerPool } from '../pool/pool.js';
+import type { Task } from '../pool/tasks.js';
+import type { TransactionRow } from '../reports/types.js';
+import type { LogDatabase, SchemaHint } from './scan-log.js';
+import { TableRegistry, baseOwnership, mainPageRows, openBase, pageImagesPerBatch, readSchemaEntries, runInOrder, statusAgainst, tableOfOwner, withStatus } from './scan-log.js';
+import { attributeByShape } from './scan-wal.js';
+import type { EvidenceSink } from './sink.js';
+
+/** Journals are read whole; above this size the journal is listed, not decoded. */
+export const maximumJournalSizeInBytes = 1024 * 1024 * 1024;
+
+export interface ScanJournalOptions {
+  readonly database: LogDatabase | undefined;
+  readonly hint: SchemaHint | undefined;
+}
+
+interface RecordTarget {
+  readonly table: string | undefined;
+  readonly how: 'btree' | 'shape' | 'unknown' | 'none';
+  readonly reason: string | undefined;
+}
+
+/** Decodes a journal; returns its transactions for transactions.csv (empty when nothing was decoded). */
+export async function scanJournal(journalFile: EvidenceFile, options: ScanJournalOptions, pool: WorkerPool, sink: EvidenceSink): Promise<TransactionRow[]> {
+  const journalPath = filePath(journalFile.location);
+  let source: FileSource;
+  try {
+    source = new FileSource(journalFile.fileSystemPath, journalFile.location);
+  } catch (error) {
+    await sink.addIssues([issue('input.unreadable', 'error', journalPath, 0, `${journalFile.location}: ${(error as Error).message}`)]);
+    return [];
+  }
+  try {
+    return await decodeJournal(source, journalFile, journalPath, options, pool, sink);
+  } finally {
+    source.close();
+  }
+}
+
+async function decodeJournal(source: FileSource, journalFile: EvidenceFile, journalPath: SourcePath, options: ScanJournalOptions, pool: WorkerPool, sink: EvidenceSink): Promise<TransactionRow[]> {
+  const size = source.sizeInBytes;
+  if (size === 0) {
+    await sink.addIssues([
+      issue('journal.empty', 'info', journalPath, 0, `${journalFile.location}: empty journal (0 bytes): a TRUNCATE-mode journal after commit; its records may survive only in the file system's free space`),
+    ]);
+    return [];
+  }
+  if (size > maximumJournalSizeInBytes) {
+    await sink.addIssues([issue('journal.too-large', 'warning', journalPath, 0, `${journalFile.location}: ${size} bytes is above the ${maximumJournalSizeInBytes}-byte limit for journals read whole; hashed and listed only`)]);
+    return [];
+  }
+  let database = options.database;
+  let hint = options.hint;
+  const bytes = source.read(0, size);
+  const outcome = parseJournal(bytes, 0, journalPath, database === undefined ? {} : { pageSize: database.summary.header.pageSize });
+  if (outcome.kind === 'not-this-format') {
+    await sink.addIssues([issue('journal.header.missing', 'warning', journalPath, 0, `${journalFile.location}: no journal header (intact, zeroed or unsynced) at ${formatOffset(0)}; not decoded as a journal`)]);
+    return [];
+  }
+  if (outcome.kind === 'malformed') {
+    await sink.addIssues(outcome.issues);
+    return [];
+  }
+  const journal = outcome.value;
+  const issues: Issue[] = [...outcome.issues];
+  const pageSize = journal.pageSize;
+  if (pageSize === undefined) {
+    issues.push(issue('journal.page-size-unknown', 'warning', journalPath, 0, `${journalFile.location}: page size unknown (zeroed header, no database, no record layout found); records not decoded`));
+    await sink.addIssues(issues);
+    return [];
+  }
+  if (database !== undefined && database.summary.header.pageSize !== pageSize) {
+    issues.push(
+      issue('journal.page-size-mismatch', 'error', journalPath, 24, `${journalFile.location}: journal page size ${pageSize} differs from ${database.summary.header.pageSize} in ${database.file.location}'s header; records decoded without the database (its schema used by record shape only)`, {
+        journalPageSize: pageSize,
+        databasePageSize: database.summary.header.pageSize,
+      }),
+    );
+    hint = { origin: `database ${database.file.location}`, entries: database.summary.schema.entries.map((entry) => ({ ...entry, rootPageNumber: 0 })), tables: database.summary.schema.tables, pageSize: undefined, usableSize: undefined, encoding: database.summary.header.encoding };
+    database = undefined;
+  }
+  const decoding = new JournalDecoding(journal, bytes, journalFile, journalPath, database, hint, pageSize);
+  issues.push(decoding.summaryIssue());
+  await sink.addIssues(issues);
+  return decoding.decode(pool, sink);
+}
+
+const leftoverReason = 'a leftover of an earlier transaction (PERSIST mode reused the journal; different nonce)';
+
+class JournalDecoding {
+  readonly #journal: Journal;
+  readonly #journalFile: EvidenceFile;
+  readonly #journalPath: SourcePath;
+  readonly #database: LogDatabase | undefined;
+  readonly #pageSize: number;
+  readonly #usableSize: number;
+  readonly #encoding: TextEncoding;
+  readonly #registry: TableRegistry;
+  readonly #databaseName: string;
+  readonly #leftoverSegments: ReadonlySet<number>;
+  /** Record numbers applied as the journal's own transaction's pre-images (one per page). */
+  readonly #preimageRecords: ReadonlySet<number>;
+  readonly #transitions: TransactionTransitions | undefined;
+  readonly #targets = new Map<number, RecordTarget>();
+  readonly #overlayOf = new Map<number, number>();
+  readonly #overlays: PageOverlaySnapshot[] = [];
+  readonly #transactionOfSegment = new Map<number, string>();
+
+  constructor(journal: Journal, bytes: Uint8Array, journalFile: EvidenceFile, journalPath: SourcePath, database: LogDatabase | undefined, hint: SchemaHint | undefined, pageSize: number) {
+    this.#journal = journal;
+    this.#journalFile = journalFile;
+    this.#journalPath = journalPath;
+    this.#database = database;
+    this.#pageSize = pageSize;
+    this.#databaseName = database?.summary.location ?? journalFile.location;
+    const images = { read: (offset: number, length: number): Uint8Array => bytes.subarray(offset, Math.min(bytes.length, offset + length)) };
+    this.#leftoverSegments = new Set(journal.segments.filter((segment) => segment.kind === 'leftover').map((segment) => segment.segmentNumber));
+    let leftoverCount = 0;
+    for (const segment of journal.segments) this.#transactionOfSegment.set(segment.segmentNumber, segment.kind === 'leftover' ? `journal:${2 + leftoverCount++}` : 'journal:1');
+
+    const registry = new TableRegistry(this.#databaseName, database?.summary.schema.tables ?? []);
+    let usableSize = database?.summary.header.usableSize ?? hint?.usableSize ?? pageSize;
+    let encoding: TextEncoding = database?.summary.header.encoding ?? hint?.encoding ?? 1;
+    let entries = database?.summary.schema.entries ?? hint?.entries ?? [];
+    const summary = summarizeJournal(journal);
+    const chosen = new Set<number>();
+    for (const page of summary.pages) {
+      const recordNumber = page.preimageRecordNumber ?? page.recordNumbers[0];
+      if (recordNumber !== undefined) chosen.add(recordNumber);
+    }
+    this.#preimageRecords = chosen;
+    const records = journal.records;
+    const pageTypeOf = (record: JournalRecord): number => bytes[record.pageOffset + headerOffsetOf(record.pageNumber)] ?? 0;
+    const versionOf = (record: JournalRecord): LogPageVersion => ({ versionNumber: record.recordNumber, pageNumber: record.pageNumber, fileOffset: record.pageOffset, pageType: pageTypeOf(record) });
+
+    // A stray journal: the schema from its own page-1 pre-image when it has one.
+    if (database === undefined) {
+      const overlay = new Map<number, number>();
+      for (const record of records) if (chosen.has(record.recordNumber)) overlay.set(record.pageNumber, record.pageOffset);
+      const own = readSchemaEntries(new OverlayPageReader(undefined, pageSize, images, overlay), journalPath, this.#databaseName);
+      if (own !== undefined) {
+        usableSize = own.usableSize;
+        encoding = own.encoding;
+        entries = own.entries;
+        registry.registerAll(own.tables);
+      }
+      if (hint !== undefined) registry.registerAll(hint.tables);
+    }
+    this.#usableSize = usableSize;
+    this.#encoding = encoding;
+    this.#registry = registry;
+
+    const base = openBase(database);
+    try {
+      const timeline = new PageTimeline({
+        base: base?.reader,
+        baseIsPredecessor: base !== undefined,
+        pageSize,
+        log: images,
+        ownership: baseOwnership(base?.reader, usableSize, entries),
+        overlays: this.#overlays,
+        readSchema: (reader) => {
+          const read = readSchemaEntries(reader, database?.path ?? journalPath, this.#databaseName);
+          if (read === undefined) return undefined;
+          registry.registerAll(read.tables);
+          return { entries: read.entries };
+        },
+        rootsOf: ownersFromSchema,
+      });
+      // The journal's own transaction: one pre-image per page, over the main file.
+      const own = records.filter((record) => chosen.has(record.recordNumber));
+      this.#transitions = own.length === 0 ? undefined : timeline.apply(own.map(versionOf));
+      const ownOverlay = this.#transitions?.overlayIndex ?? -1;
+      // Other records (repeated pages, leftovers of earlier transactions): attributed in the
+      // database as it was before the journal's transaction, the nearest state known.
+      for (const record of records) {
+        const owner = this.#transitions?.owners.get(record.recordNumber) ?? timeline.ownership.ownerOf(record.pageNumber);
+        this.#overlayOf.set(record.recordNumber, ownOverlay);
+        this.#targets.set(record.recordNumber, this.#attribute(record, pageTypeOf(record), owner, bytes, chosen.has(record.recordNumber)));
+      }
+      // Main-file rows of the pages the transaction changed: the "after" side.
+      if (base !== undefined && database !== undefined && this.#transitions !== undefined) {
+        const keyColumns = registry.keyColumns();
+        for (const transition of this.#transitions.pages) {
+          const table = tableOfOwner(transition.ownerBefore);
+          const decode = table === undefined ? undefined : registry.decodeOf(table);
+          if (transition.before.kind !== 'base' || decode === undefined) continue;
+          this.#mainRows.set(transition.pageNumber, mainPageRows(base.reader, database.path, this.#databaseName, usableSize, encoding, transition.pageNumber, decode, keyColumns));
+        }
+        // Pages the transaction freed without journaling them: their main-file content is the before side.
+        for (const transition of this.#transitions.pages) {
+          if (transition.change !== 'moved' || transition.before.kind !== 'base') continue;
+          const table = tableOfOwner(transition.ownerAfter);
+          const decode = table === undefined ? undefined : registry.decodeOf(table);
+          if (decode === undefined) continue;
+          this.#unjournaledRows.set(transition.pageNumber, mainPageRows(base.reader, database.path, this.#databaseName, usableSize, encoding, transition.pageNumber, decode, keyColumns));
+        }
+      }
+    } finally {
+      base?.source.close();
+    }
+  }
+
+  /** Main-file rows of changed pages (page → rows, decoded with the page's owner in the main file). */
+  readonly #mainRows = new Map<number, RowSnapshot[]>();
+  /** Main-file rows of unjournaled pages that belonged to a table before the transaction. */
+  readonly #unjournaledRows = new Map<number, RowSnapshot[]>();
+
+  #attribute(record: JournalRecord, pageType: number, owner: BtreeOwner | undefined, bytes: Uint8Array, applied: boolean): RecordTarget {
+    const holdsRows = pageType === PageType.tableLeaf || pageType === PageType.indexLeaf || pageType === PageType.indexInterior;
+    if (!holdsRows || record.pageNumber < 1) return { table: undefined, how: 'none', reason: undefined };
+    if (owner !== undefined) {
+      if (owner.kind !== 'table') return { table: undefined, how: 'none', reason: undefined };
+      const decode = this.#registry.decodeOf(owner.name);
+      if (decode === undefined || decode.withoutRowid !== (pageType !== PageType.tableLeaf)) return { table: undefined, how: 'none', reason: undefined };
+      return {
+        table: owner.name,
+        how: 'btree',
+        reason: applied
+          ? `page ${record.pageNumber} belongs to table ${owner.name} through the b-tree of the database before the journalled transaction`
+          : `page ${record.pageNumber} attributed to table ${owner.name} through the b-tree of the database before the journal's own transaction (nearest known state)`,
+      };
+    }
+    if (pageType !== PageType.tableLeaf) return { table: undefined, how: 'none', reason: undefined };
+    const shapes = tableLeafShapes(bytes.subarray(record.pageOffset, record.pageOffset + this.#pageSize), record.pageNumber, this.#usableSize) ?? [];
+    if (shapes.length === 0) return { table: undefined, how: 'none', reason: undefined };
+    return attributeByShape(shapes, record.pageNumber, this.#registry);
+  }
+
+  summaryIssue(): Issue {
+    const journal = this.#journal;
+    const summary = summarizeJournal(journal);
+    const states: Record<Journal['state'], string> = {
+      hot: 'hot: SQLite would roll these pre-images back into the database on its next open',
+      'hot-without-records': 'hot, without records: SQLite would only truncate the database on its next open',
+      unsynced: 'unsynced: a transaction was writing it; SQLite would not roll it back',
+      zeroed: 'committed (PERSIST mode zeroed its header); its records are stale pre-images',
+      'damaged-header': 'its header is damaged',
+    };
+    return issue(
+      'journal.decoded',
+      'info',
+      this.#journalPath,
+      0,
+      `${this.#journalFile.location}: ${states[journal.state]}; ${journal.segments.length} segment(s), ${summary.recordCount} record(s) (${summary.validRecordCount} with a valid checksum) of ${summary.pages.length} page(s), page size ${this.#pageSize}${this.#database === undefined ? '; decoded without its database' : ''}`,
+      { state: journal.state, recordCount: summary.recordCount, segmentCount: journal.segments.length },
+    );
+  }
+
+  #work(record: JournalRecord, table: string, tables: Map<string, number>, list: TableDecodeInfo[]): PageImageWork | undefined {
+    const decode = this.#registry.decodeOf(table);
+    if (decode === undefined) return undefined;
+    let index = tables.get(table);
+    if (index === undefined) {
+      index = list.length;
+      list.push(decode);
+      tables.set(table, index);
+    }
+    const target = this.#targets.get(record.recordNumber) as RecordTarget;
+    const leftover = this.#leftoverSegments.has(record.segmentNumber);
+    const segment = this.#journal.segments[record.segmentNumber - 1];
+    const hot = this.#journal.state === 'hot' && record.restoredByRollback;
+    const reasons = [
+      `journal record ${record.recordNumber} at ${formatOffset(record.recordOffset)} (segment ${record.segmentNumber}, nonce ${formatHex(segment?.nonce ?? 0, 8)}): the page as it was before ${leftover ? leftoverReason : 'the journalled transaction'}; checksum ${record.checksum}`,
+    ];
+    if (hot) reasons.push('hot journal: SQLite would write this pre-image back on the next open');
+    if (!this.#preimageRecords.has(record.recordNumber) && !leftover) reasons.push(`page ${record.pageNumber} was journalled more than once; the first valid record is its pre-image`);
+    if (target.reason !== undefined) reasons.push(target.reason);
+    let level: ConfidenceLevel = 'high';
+    if (record.checksum === 'invalid' || target.how === 'shape') level = 'medium';
+    if (target.how === 'unknown') level = 'low';
+    const flags: IntegrityFlag[] = record.checksum === 'invalid' ? [Flags.checksumBad] : [];
+    return {
+      pageNumber: record.pageNumber,
+      fileOffset: record.pageOffset,
+      pagePath: extendPath(journalRecordPath(this.#journalPath, record), { kind: 'sqlite-page', pageNumber: record.pageNumber, pageSize: this.#pageSize }),
+      tableIndex: index,
+      state: RecordState.journalPreimage,
+      foundBy: 'journal',
+      frameIndex: undefined,
+      journalRecordIndex: record.recordNumber,
+      checksum: record.checksum === 'valid' ? 'valid' : record.checksum === 'invalid' ? 'invalid' : 'not-applicable',
+      transaction: this.#transactionOfSegment.get(record.segmentNumber),
+      overlayIndex: this.#overlayOf.get(record.recordNumber) ?? -1,
+      confidenceLevel: level,
+      reasons,
+      flags,
+    };
+  }
+
+  async decode(pool: WorkerPool, sink: EvidenceSink): Promise<TransactionRow[]> {
+    const journal = this.#journal;
+    const registry = this.#registry;
+    const keyColumns = registry.keyColumns();
+    // The database's current rows on the changed pages (status of each pre-image against them).
+    const current = new Map<string, Map<string, string>>();
+    for (const rows of this.#mainRows.values()) {
+      for (const row of rows) {
+        let table = current.get(row.table);
+        if (table === undefined) current.set(row.table, (table = new Map()));
+        table.set(row.key, row.fingerprint);
+      }
+    }
+    const preimageRows = new Map<number, RowSnapshot[]>();
+    const tasks: (() => Task)[] = [];
+    for (let start = 0; start < journal.records.length; start += pageImagesPerBatch) {
+      const batch = journal.records.slice(start, start + pageImagesPerBatch);
+      tasks.push(() => {
+        const tables = new Map<string, number>();
+        const list: TableDecodeInfo[] = [];
+        const images: PageImageWork[] = [];
+        for (const record of batch) {
+          const table = this.#targets.get(record.recordNumber)?.table;
+          if (table === undefined) continue;
+          const work = this.#work(record, table, tables, list);
+          if (work !== undefined) images.push(work);
+        }
+        return {
+          kind: 'decode-page-images',
+          fileSystemPath: this.#journalFile.fileSystemPath,
+          databaseFileSystemPath: this.#database?.file.fileSystemPath,
+          databaseBaseOffset: 0,
+          databaseSizeInBytes: this.#database?.file.sizeInBytes ?? 0,
+          pageSize: this.#pageSize,
+          parameters: {
+            databaseName: this.#databaseName,
+            usableSize: this.#usableSize,
+            encoding: this.#encoding,
+            tables: list,
+            overlays: this.#overlays,
+            images,
+          },
+        };
+      });
+    }
+    await runInOrder(pool, tasks, async (result) => {
+      const out: EvidenceRecord[] = [];
+      const tables = new Set<string>();
+      for (const record of result.records) {
+        const recordNumber = record.journalRecordIndex ?? 0;
+        const source = this.#journal.records[recordNumber - 1];
+        const leftover = source !== undefined && this.#leftoverSegments.has(source.segmentNumber);
+        const row = rowSnapshot(record, keyColumns, `journal-record#${recordNumber} cell@${formatOffset(record.offsetInPage)}`);
+        if (row !== undefined && this.#preimageRecords.has(recordNumber)) {
+          const list = preimageRows.get(recordNumber) ?? [];
+          list.push(row);
+          preimageRows.set(recordNumber, list);
+        }
+        const status = this.#database === undefined ? RecordStatus.unknown : statusAgainst(current, row, false, leftover ? RecordStatus.unknown : RecordStatus.deleted);
+        out.push(withStatus(record, status));
+        tables.add(record.table);
+      }
+      for (const table of tables) await registry.declare(table, sink);
+      if (out.length > 0) await sink.addRecords(out);
+      if (result.issues.length > 0) await sink.addIssues(result.issues);
+    });
+    return this.#transactionRows(preimageRows);
+  }
+
+  /** The journal's own transaction's events: pre-images (before) against the main file (after). */
+  #events(preimageRows: ReadonlyMap<number, RowSnapshot[]>): { events: readonly RowEvent[]; unexplained: number } | undefined {
+    const transitions = this.#transitions;
+    if (transitions === undefined || this.#database === undefined) return undefined;
+    const rowsOf = (ref: VersionRef, pageNumber: number, forBefore: boolean): readonly RowSnapshot[] | undefined => {
+      switch (ref.kind) {
+        case 'log':
+          return preimageRows.get(ref.versionNumber) ?? [];
+        case 'base':
+          return forBefore ? (this.#unjournaledRows.get(pageNumber) ?? []) : (this.#mainRows.get(pageNumber) ?? []);
+        case 'absent':
+          return [];
+        case 'unknown':
+          return undefined;
+      }
+    };
+    const changes: PageRowsChange[] = transitions.pages.map((transition) => {
+      // Reversed: the timeline went from the main file (after) to the pre-images (before).
+      const tableBefore = tableOfOwner(transition.ownerAfter) ?? (transition.after.kind === 'log' ? this.#targets.get(transition.after.versionNumber)?.table : undefined);
+      const tableAfter = tableOfOwner(transition.ownerBefore);
+      return {
+        pageNumber: transition.pageNumber,
+        tableBefore,
+        tableAfter,
+        rowsBefore: rowsOf(transition.after, transition.pageNumber, true),
+        rowsAfter: rowsOf(transition.before, transition.pageNumber, false) ?? [],
+      };
+    });
+    const result = transactionRowEvents(changes, (table) => this.#registry.columnsOf(table));
+    return { events: result.events, unexplained: result.unexplainedRowCount };
+  }
+
+  #transactionRows(preimageRows: ReadonlyMap<number, RowSnapshot[]>): TransactionRow[] {
+    const journal = this.#journal;
+    const rows: TransactionRow[] = [];
+    const byTransaction = new Map<string, JournalRecord[]>();
+    for (const segment of journal.segments) byTransaction.set(this.#transactionOfSegment.get(segment.segmentNumber) as string, []);
+    for (const record of journal.records) byTransaction.get(this.#transactionOfSegment.get(record.segmentNumber) as string)?.push(record);
+    let sequence = 0;
+    for (const [transaction, records] of byTransaction) {
+      sequence++;
+      const own = transaction === 'journal:1';
+      if (!own && records.length === 0) continue;
+      const events = own ? this.#events(preimageRows) : undefined;
+      const invalid = records.filter((record) => record.checksum === 'invalid').length;
+      const valid = records.filter((record) => record.checksum === 'valid').length;
+      const segments = journal.segments.filter((segment) => this.#transactionOfSegment.get(segment.segmentNumber) === transaction);
+      const first = segments[0];
+      const commitState = !own ? 'committed' : journal.state === 'zeroed' ? 'committed' : journal.state === 'damaged-header' ? 'unknown' : 'uncommitted';
+      const list = events?.events ?? [];
+      rows.push({
+        transaction,
+        database: this.#databaseName,
+        source: 'journal',
+        sequence,
+        generation: null,
+        commitState,
+        checksumState: invalid > 0 ? 'invalid' : records.length > 0 && valid === records.length ? 'valid' : 'not-applicable',
+        firstFrame: records[0]?.recordNumber ?? null,
+        lastFrame: records[records.length - 1]?.recordNumber ?? null,
+        pages: records.map((record) => record.pageNumber),
+        insertCount: list.filter((event) => event.kind === 'insert').length,
+        updateCount: list.filter((event) => event.kind === 'update').length,
+        deleteCount: list.filter((event) => event.kind === 'delete').length,
+        details: {
+          journal: this.#journalFile.location,
+          journalState: own ? journal.state : 'leftover',
+          segments: segments.map((segment) => segment.segmentNumber).join(' '),
+          nonce: first === undefined ? null : formatHex(first.nonce >>> 0, 8),
+          nonceSource: first?.nonceSource ?? null,
+          initialDatabaseSizeInPages: first?.initialDatabaseSizeInPages ?? null,
+          sectorSize: journal.sectorSize ?? null,
+          pageSize: this.#pageSize,
+          recordsRestoredByRollback: records.filter((record) => record.restoredByRollback).length,
+          checksumValid: valid,
+          checksumInvalid: invalid,
+          rowsWithoutKnownEarlierVersion: events?.unexplained ?? 0,
+        },
+        events: list,
+      });
+    }
+    return rows;
+  }
+}

@@ -1,0 +1,762 @@
+/**
+ * A WAL through the pipeline, with its database or on its own.
+ *
+ * Phase 1 (`prepareWal`, main thread, before the main file is decoded): the header and every
+ * frame are read in chunks of whole frames (the last complete frame included) and checked by
+ * `WalFrameReader`; frames are labelled and grouped into generations and transactions. Each
+ * generation is replayed over the main file as a `PageTimeline`, which says which b-tree every
+ * frame's page belonged to at its own point in time (pages no tree reaches are matched to a table
+ * by record shape, else named `unknown-<N>`). The committed view (main file + newest committed
+ * frames) is planned and its WAL-sourced rows decoded, so every record can be placed against what
+ * SQLite would show.
+ *
+ * The main file is decoded next, as it always is; `mainSink` only sets the status of main-file
+ * records the WAL changed (`superseded`, `deleted`, `stale-copy`): their state stays `db-live`.
+ *
+ * Phase 2 (`decodeFrames`): every frame's page image is decoded in the pool, in file order, with
+ * state `wal-committed` / `wal-uncommitted` / `wal-stale-generation` / `wal-checksum-invalid`, its
+ * frame number, checksum result and transaction (`wal:<generation>.<sequence>`). Transactions
+ * get their row-level events from the rows of the page versions they changed; they are returned
+ * as transactions.csv rows in WAL order.
+ */
+import { formatHex, formatOffset } from '../bytes/offsets.js';
+import type { EvidenceRecord, IntegrityFlag, RecordState } from '../evidence/record.js';
+import { IntegrityFlag as Flags, RecordState as States, RecordStatus } from '../evidence/record.js';
+import type { Issue } from '../issues/issue.js';
+import { issue } from '../issues/issue.js';
+import type { SourcePath } from '../provenance/path.js';
+import { extendPath, filePath } from '../provenance/path.js';
+import { headerOffsetOf } from '../formats/sqlite/btree.js';
+import type { TextEncoding } from '../formats/sqlite/layout.js';
+import { PageType } from '../formats/sqlite/layout.js';
+import type { PageReader } from '../formats/sqlite/page-reader.js';
+import type { CheckedWalFrame, WalFrame, WalFrameSummary, WalHeader } from '../formats/wal/parse-wal.js';
+import { WalFrameReader, labelWalFrame, parseWalHeader, walFramePath } from '../formats/wal/parse-wal.js';
+import { WAL_HEADER_SIZE_IN_BYTES } from '../formats/wal/layout.js';
+import type { WalAssembly, WalTransaction } from '../assembly/wal-transactions.js';
+import { assembleWalTransactions } from '../assembly/wal-transactions.js';
+import type { BtreeOwner } from '../assembly/versions/btree-ownership.js';
+import { ownersFromSchema } from '../assembly/versions/btree-ownership.js';
+import type { CommittedViewPlan } from '../assembly/versions/committed-view.js';
+import { planCommittedView } from '../assembly/versions/committed-view.js';
+import { OverlayPageReader } from '../assembly/versions/overlay-page-reader.js';
+import type { ConfidenceLevel, PageImageWork, PageOverlaySnapshot } from '../assembly/versions/page-images.js';
+import type { LogPageVersion, TransactionTransitions, VersionRef } from '../assembly/versions/page-timeline.js';
+import { PageTimeline } from '../assembly/versions/page-timeline.js';
+import type { PageRowsChange, RowEvent, RowSnapshot } from '../assembly/versions/row-events.js';
+import { rowSnapshot, transactionRowEvents } from '../assembly/versions/row-events.js';
+import { commonFieldCount, matchTableByShape, tableLeafShapes } from '../assembly/versions/shape-match.js';
+import { FileSource } from '../sources/file-source.js';
+import type { EvidenceFile } from '../sources/inputs.js';
+import type { WorkerPool } from '../pool/pool.js';
+import type { Task } from '../pool/tasks.js';
+import type { TransactionRow } from '../reports/types.js';
+import type { LogDatabase, SchemaHint } from './scan-log.js';
+import { TableRegistry, baseOwnership, mainPageRows, openBase, pageImagesPerBatch, readSchemaEntries, runInOrder, statusAgainst, tableOfOwner, withStatus } from './scan-log.js';
+import type { EvidenceSink } from './sink.js';
+
+/** Bytes of whole frames read per chunk while checking the chain. */
+const walChunkSizeInBytes = 4 * 1024 * 1024;
+
+const stateOfLabel: Readonly<Record<WalFrame['label'], RecordState>> = {
+  committed: States.walCommitted,
+  uncommitted: States.walUncommitted,
+  'stale-generation': States.walStaleGeneration,
+  'checksum-invalid': States.walChecksumInvalid,
+};
+
+function hex32(value: number): string {
+  return formatHex(value >>> 0, 8);
+}
+
+/** How a frame's page was attributed to a table. */
+interface FrameTarget {
+  /** Table name, or undefined when the page holds no rows to decode (interior, index, overflow, freelist pages). */
+  readonly table: string | undefined;
+  readonly how: 'btree' | 'shape' | 'unknown' | 'none';
+  readonly reason: string | undefined;
+}
+
+export interface PreparedWal {
+  readonly walFile: EvidenceFile;
+  readonly header: WalHeader;
+  readonly summary: WalFrameSummary;
+  readonly frames: readonly WalFrame[];
+  readonly assembly: WalAssembly;
+  /** The committed view (undefined when no page 1 is readable through it). */
+  readonly view: CommittedViewPlan | undefined;
+  /** Page → file offset of the newest committed frame. */
+  readonly committedOverlay: ReadonlyMap<number, number>;
+  /** Decodes the committed view's WAL pages; must run before the main file is decoded through `mainSink`. */
+  prepareStatuses(pool: WorkerPool): Promise<void>;
+  /** Wraps the sink the main file's records go to, to set their status against the committed view. */
+  mainSink(sink: EvidenceSink): EvidenceSink;
+  /** Decodes every frame (phase 2) and returns the transactions in WAL order. */
+  decodeFrames(pool: WorkerPool, sink: EvidenceSink): Promise<TransactionRow[]>;
+  close(): void;
+}
+
+export interface PrepareWalOptions {
+  /** The database the WAL belongs to; undefined for a stray WAL. */
+  readonly database: LogDatabase | undefined;
+  /** Schema for a stray WAL (or one whose page size differs from its database's). */
+  readonly hint: SchemaHint | undefined;
+}
+
+/** Transaction id as records and transactions.csv show it. */
+export function walTransactionId(transaction: WalTransaction): string {
+  return `wal:${transaction.generationIndex + 1}.${transaction.sequenceNumber}`;
+}
+
+/**
+ * Phase 1. Returns undefined (after reporting issues) when the file is not a usable WAL.
+ */
+export async function prepareWal(walFile: EvidenceFile, options: PrepareWalOptions, sink: EvidenceSink): Promise<PreparedWal | undefined> {
+  const walPath = filePath(walFile.location);
+  let source: FileSource;
+  try {
+    source = new FileSource(walFile.fileSystemPath, walFile.location);
+  } catch (error) {
+    await sink.addIssues([issue('input.unreadable', 'error', walPath, 0, `${walFile.location}: ${(error as Error).message}`)]);
+    return undefined;
+  }
+  let keep = false;
+  try {
+    const prepared = await prepare(source, walFile, walPath, options, sink);
+    keep = prepared !== undefined;
+    return prepared;
+  } finally {
+    if (!keep) source.close();
+  }
+}
+
+async function prepare(source: FileSource, walFile: EvidenceFile, walPath: SourcePath, options: PrepareWalOptions, sink: EvidenceSink): Promise<PreparedWal | undefined> {
+  const size = source.sizeInBytes;
+  if (size === 0) {
+    await sink.addIssues([issue('wal.empty', 'info', walPath, 0, `${walFile.location}: empty WAL (0 bytes): nothing written since the last checkpoint that truncated it`)]);
+    return undefined;
+  }
+  const headerOutcome = parseWalHeader(source.read(0, WAL_HEADER_SIZE_IN_BYTES), 0, walPath);
+  if (headerOutcome.kind === 'not-this-format') {
+    await sink.addIssues([issue('wal.header.missing', 'warning', walPath, 0, `${walFile.location}: no WAL header at ${formatOffset(0)} (${size} bytes); not decoded as a WAL`)]);
+    return undefined;
+  }
+  if (headerOutcome.kind === 'malformed') {
+    await sink.addIssues(headerOutcome.issues);
+    return undefined;
+  }
+  const header = headerOutcome.value;
+  const issues: Issue[] = [...headerOutcome.issues];
+
+  // A database whose page size differs cannot be the WAL's base: the WAL is then decoded alone,
+  // with the database's schema as a hint.
+  let database = options.database;
+  let hint = options.hint;
+  if (database !== undefined && database.summary.header.pageSize !== header.pageSize) {
+    issues.push(
+      issue(
+        'wal.page-size-mismatch',
+        'error',
+        walPath,
+        8,
+        `${walFile.location}: WAL page size ${header.pageSize} differs from ${database.summary.header.pageSize} in ${database.file.location}'s header; frames decoded without the database (its schema used by record shape only)`,
+        { walPageSize: header.pageSize, databasePageSize: database.summary.header.pageSize },
+      ),
+    );
+    hint = { origin: `database ${database.file.location}`, entries: database.summary.schema.entries.map((entry) => ({ ...entry, rootPageNumber: 0 })), tables: database.summary.schema.tables, pageSize: undefined, usableSize: undefined, encoding: database.summary.header.encoding };
+    database = undefined;
+  }
+
+  // Every frame, checked in file order; only the type byte of each page image is kept.
+  const reader = new WalFrameReader(header, walPath);
+  const checked: CheckedWalFrame[] = [];
+  const pageTypes: number[] = [];
+  const frameSize = reader.frameSizeInBytes;
+  const framesPerChunk = Math.max(1, Math.floor(walChunkSizeInBytes / frameSize));
+  // Bounded by the file size: every pass consumes at least one whole frame or stops.
+  while (reader.nextFrameOffset + frameSize <= size) {
+    const chunkStart = reader.nextFrameOffset;
+    const chunk = source.read(chunkStart, frameSize * framesPerChunk);
+    const whole = chunk.length - (chunk.length % frameSize);
+    if (whole === 0) break;
+    for (const frame of reader.readFrames(chunk, 0, whole)) {
+      checked.push(frame);
+      pageTypes.push(chunk[frame.pageOffset - chunkStart + headerOffsetOf(frame.pageNumber)] ?? 0);
+    }
+  }
+  const finished = reader.finish(size - reader.nextFrameOffset < frameSize ? size : reader.nextFrameOffset);
+  issues.push(...finished.issues);
+  const summary = finished.summary;
+  const frames: WalFrame[] = checked.map((frame) => ({ ...frame, label: labelWalFrame(frame, summary) }));
+  const assembly = assembleWalTransactions(header, frames);
+
+  const databaseName = database?.summary.location ?? walFile.location;
+  const databasePath = database?.path ?? walPath;
+  const base = openBase(database);
+  try {
+    const baseReader: PageReader | undefined = base?.reader;
+
+    // Starting schema: the main file's; for a stray WAL its own newest page 1, else the hint.
+    let usableSize = database?.summary.header.usableSize ?? hint?.usableSize ?? header.pageSize;
+    let encoding: TextEncoding = database?.summary.header.encoding ?? hint?.encoding ?? 1;
+    let startEntries = database?.summary.schema.entries ?? hint?.entries ?? [];
+    const registry = new TableRegistry(databaseName, database?.summary.schema.tables ?? []);
+    if (database === undefined) {
+      const own = strayWalSchema(frames, source, header.pageSize, walPath, databaseName);
+      if (own !== undefined) {
+        usableSize = own.usableSize;
+        encoding = own.encoding;
+        startEntries = own.entries;
+        registry.registerAll(own.tables);
+      }
+      if (hint !== undefined) registry.registerAll(hint.tables);
+    }
+
+    // Replay every generation over the base.
+    const overlays: PageOverlaySnapshot[] = [];
+    const ownership = baseOwnership(baseReader, usableSize, startEntries);
+    const frameOwner = new Map<number, BtreeOwner | undefined>();
+    const frameOverlay = new Map<number, number>();
+    const transitions: TransactionTransitions[] = [];
+    let committedOverlay = new Map<number, number>();
+    let committedPageCount: number | undefined;
+    const readSchemaAt = (at: PageReader) => {
+      const read = readSchemaEntries(at, databasePath, databaseName);
+      if (read === undefined) return undefined;
+      registry.registerAll(read.tables);
+      return { entries: read.entries };
+    };
+    for (const generation of assembly.generations) {
+      const timeline = new PageTimeline({
+        base: baseReader,
+        baseIsPredecessor: generation.isCurrent && baseReader !== undefined,
+        pageSize: header.pageSize,
+        log: source,
+        ownership: ownership.clone(),
+        overlays,
+        readSchema: readSchemaAt,
+        rootsOf: ownersFromSchema,
+      });
+      for (const transactionIndex of generation.transactionIndices) {
+        const transaction = assembly.transactions[transactionIndex] as WalTransaction;
+        const versions: LogPageVersion[] = transaction.frameNumbers.map((frameNumber) => {
+          const frame = frames[frameNumber - 1] as WalFrame;
+          return { versionNumber: frameNumber, pageNumber: frame.pageNumber, fileOffset: frame.pageOffset, pageType: pageTypes[frameNumber - 1] ?? 0 };
+        });
+        const applied = timeline.apply(versions);
+        transitions[transactionIndex] = applied;
+        for (const frameNumber of transaction.frameNumbers) {
+          frameOwner.set(frameNumber, applied.owners.get(frameNumber));
+          frameOverlay.set(frameNumber, applied.overlayIndex);
+        }
+        if (generation.isCurrent && transaction.state === 'committed') {
+          committedOverlay = timeline.overlaySnapshot();
+          committedPageCount = transaction.databaseSizeInPages;
+        }
+      }
+    }
+
+    // The committed view: what SQLite would show.
+    const viewOutcome = planCommittedView({ base: baseReader, pageSize: header.pageSize, wal: source, committedOverlay, committedPageCount, databasePath, databaseName });
+    const view = viewOutcome.plan;
+    if (view !== undefined) registry.registerAll(view.schema.tables);
+    if (view !== undefined && view.issues.length > 0 && committedOverlay.size > 0) {
+      issues.push(
+        issue('wal.view.btree-issues', 'info', walPath, 0, `${walFile.location}: walking the committed view (main file + committed frames) raised ${view.issues.length} b-tree issue(s); first: ${view.issues[0]?.message ?? ''}`, {
+          count: view.issues.length,
+        }),
+      );
+    }
+
+    // Which table each frame's page holds: its tree at its time, else its records' shape.
+    const targets = new Map<number, FrameTarget>();
+    for (const frame of frames) {
+      targets.set(frame.frameNumber, attributeFrame(frame, pageTypes[frame.frameNumber - 1] ?? 0, frameOwner.get(frame.frameNumber), registry, source, header.pageSize, usableSize));
+    }
+
+    const prepared = new WalDecoding({
+      walFile,
+      walPath,
+      source,
+      header,
+      summary,
+      frames,
+      pageTypes,
+      assembly,
+      transitions,
+      targets,
+      frameOverlay,
+      overlays,
+      committedOverlay,
+      committedPageCount,
+      view,
+      registry,
+      database,
+      databaseName,
+      databasePath,
+      usableSize,
+      encoding,
+    });
+    issues.push(prepared.summaryIssue());
+    await sink.addIssues(issues);
+    return prepared;
+  } finally {
+    base?.source.close();
+  }
+}
+
+/** A stray WAL's own schema: sqlite_schema through its newest committed page 1 (else its newest page 1 of any state). */
+function strayWalSchema(frames: readonly WalFrame[], source: FileSource, pageSize: number, walPath: SourcePath, databaseName: string) {
+  let chosen: WalFrame | undefined;
+  for (const frame of frames) {
+    if (frame.pageNumber !== 1) continue;
+    if (chosen === undefined || frame.label === 'committed' || chosen.label !== 'committed') chosen = frame;
+  }
+  if (chosen === undefined) return undefined;
+  // Every page's newest frame up to the chosen page 1, so the schema's other pages are found too.
+  const overlay = new Map<number, number>();
+  for (const frame of frames) {
+    if (frame.frameNumber > chosen.frameNumber && frame.pageNumber !== 1) continue;
+    if (frame.generationSalt1 !== chosen.generationSalt1 || frame.generationSalt2 !== chosen.generationSalt2) continue;
+    if (frame.frameNumber <= chosen.frameNumber) overlay.set(frame.pageNumber, frame.pageOffset);
+  }
+  return readSchemaEntries(new OverlayPageReader(undefined, pageSize, source, overlay), walPath, databaseName);
+}
+
+function attributeFrame(
+  frame: WalFrame,
+  pageType: number,
+  owner: BtreeOwner | undefined,
+  registry: TableRegistry,
+  source: FileSource,
+  pageSize: number,
+  usableSize: number,
+): FrameTarget {
+  if (frame.pageNumber < 1) return { table: undefined, how: 'none', reason: undefined };
+  const holdsRows = pageType === PageType.tableLeaf || pageType === PageType.indexLeaf || pageType === PageType.indexInterior;
+  if (!holdsRows) return { table: undefined, how: 'none', reason: undefined };
+  if (owner !== undefined) {
+    if (owner.kind !== 'table') return { table: undefined, how: 'none', reason: undefined };
+    const decode = registry.decodeOf(owner.name);
+    // An index-format page in a rowid table's tree (or the reverse) holds no rows of it.
+    const indexFormat = pageType !== PageType.tableLeaf;
+    if (decode === undefined || decode.withoutRowid !== indexFormat) return { table: undefined, how: 'none', reason: undefined };
+    return { table: owner.name, how: 'btree', reason: `page ${frame.pageNumber} belongs to table ${owner.name} through the b-tree as of its transaction` };
+  }
+  if (pageType !== PageType.tableLeaf) return { table: undefined, how: 'none', reason: undefined };
+  const page = source.read(frame.pageOffset, pageSize);
+  const shapes = tableLeafShapes(page, frame.pageNumber, usableSize) ?? [];
+  if (shapes.length === 0) return { table: undefined, how: 'none', reason: undefined };
+  return attributeByShape(shapes, frame.pageNumber, registry);
+}
+
+/** A table-leaf page no tree reaches: the schema table its records fit, else `unknown-<N>`. */
+export function attributeByShape(shapes: readonly (readonly number[])[], pageNumber: number, registry: TableRegistry): FrameTarget {
+  const match = matchTableByShape(shapes, registry.plans());
+  if (match !== undefined) {
+    return {
+      table: match.plan.entry.name,
+      how: 'shape',
+      reason: `page ${pageNumber} is reached by no b-tree at its time; table ${match.plan.entry.name} chosen by record shape (${match.matchedRecordCount} of ${match.recordCount} records fit)`,
+    };
+  }
+  const fieldCount = commonFieldCount(shapes);
+  const name = registry.unknown(fieldCount);
+  return { table: name, how: 'unknown', reason: `page ${pageNumber} is reached by no b-tree and its records fit no known table; columns named c0, c1, … (${fieldCount} fields)` };
+}
+
+interface WalDecodingState {
+  readonly walFile: EvidenceFile;
+  readonly walPath: SourcePath;
+  readonly source: FileSource;
+  readonly header: WalHeader;
+  readonly summary: WalFrameSummary;
+  readonly frames: readonly WalFrame[];
+  readonly pageTypes: readonly number[];
+  readonly assembly: WalAssembly;
+  readonly transitions: readonly TransactionTransitions[];
+  readonly targets: ReadonlyMap<number, FrameTarget>;
+  readonly frameOverlay: ReadonlyMap<number, number>;
+  readonly overlays: readonly PageOverlaySnapshot[];
+  readonly committedOverlay: ReadonlyMap<number, number>;
+  readonly committedPageCount: number | undefined;
+  readonly view: CommittedViewPlan | undefined;
+  readonly registry: TableRegistry;
+  readonly database: LogDatabase | undefined;
+  readonly databaseName: string;
+  readonly databasePath: SourcePath;
+  readonly usableSize: number;
+  readonly encoding: TextEncoding;
+}
+
+/** Rows of the current version of a page in one timeline (generation). */
+interface TimelinePage {
+  readonly ref: VersionRef;
+  readonly rows: readonly RowSnapshot[];
+}
+
+class WalDecoding implements PreparedWal {
+  readonly #state: WalDecodingState;
+  /** The committed view's rows by table and key (fingerprints): WAL-sourced pages, then main-file pages as the main decode passes them. */
+  readonly #viewRows = new Map<string, Map<string, string>>();
+  #viewRowsReady = false;
+  readonly #transactionOfFrame: Int32Array;
+
+  constructor(state: WalDecodingState) {
+    this.#state = state;
+    this.#transactionOfFrame = new Int32Array(state.frames.length + 1).fill(-1);
+    for (const transaction of state.assembly.transactions) for (const frameNumber of transaction.frameNumbers) this.#transactionOfFrame[frameNumber] = transaction.transactionIndex;
+  }
+
+  get walFile(): EvidenceFile {
+    return this.#state.walFile;
+  }
+  get header(): WalHeader {
+    return this.#state.header;
+  }
+  get summary(): WalFrameSummary {
+    return this.#state.summary;
+  }
+  get frames(): readonly WalFrame[] {
+    return this.#state.frames;
+  }
+  get assembly(): WalAssembly {
+    return this.#state.assembly;
+  }
+  get view(): CommittedViewPlan | undefined {
+    return this.#state.view;
+  }
+  get committedOverlay(): ReadonlyMap<number, number> {
+    return this.#state.committedOverlay;
+  }
+
+  close(): void {
+    this.#state.source.close();
+  }
+
+  summaryIssue(): Issue {
+    const state = this.#state;
+    const counts = new Map<string, number>();
+    for (const frame of state.frames) counts.set(frame.label, (counts.get(frame.label) ?? 0) + 1);
+    const labels = [...counts].map(([label, count]) => `${count} ${label}`).join(', ');
+    return issue(
+      'wal.decoded',
+      'info',
+      state.walPath,
+      0,
+      `${state.walFile.location}: ${state.frames.length} frame(s) (${labels || 'none'}) in ${state.assembly.generations.length} generation(s), ${state.assembly.transactions.length} transaction(s); ${state.committedOverlay.size} page(s) of the committed view come from the WAL${state.database === undefined ? '; decoded without its database' : ''}`,
+      { frameCount: state.frames.length, transactionCount: state.assembly.transactions.length, generationCount: state.assembly.generations.length },
+    );
+  }
+
+  /** Is `frame` the committed view's version of its page, in the tree of `table`? */
+  #inView(frame: WalFrame, table: string): boolean {
+    const view = this.#state.view;
+    return view !== undefined && this.#state.committedOverlay.get(frame.pageNumber) === frame.pageOffset && view.tableOfPage.get(frame.pageNumber) === table;
+  }
+
+  #viewRowsOf(table: string): Map<string, string> {
+    let rows = this.#viewRows.get(table);
+    if (rows === undefined) this.#viewRows.set(table, (rows = new Map()));
+    return rows;
+  }
+
+  /** Decodes the committed view's WAL-sourced pages (once) so statuses can be placed. */
+  async #prepareViewRows(pool: WorkerPool): Promise<void> {
+    if (this.#viewRowsReady) return;
+    this.#viewRowsReady = true;
+    const state = this.#state;
+    const view = state.view;
+    if (view === undefined) return;
+    const frameOfOffset = new Map<number, WalFrame>();
+    for (const frame of state.frames) if (state.committedOverlay.get(frame.pageNumber) === frame.pageOffset) frameOfOffset.set(frame.pageOffset, frame);
+    const works: WalFrame[] = [];
+    for (const [pageNumber, fileOffset] of [...state.committedOverlay].sort((a, b) => a[0] - b[0])) {
+      const table = view.tableOfPage.get(pageNumber);
+      const frame = frameOfOffset.get(fileOffset);
+      if (table === undefined || frame === undefined) continue;
+      works.push(frame);
+    }
+    const keyColumns = state.registry.keyColumns();
+    const tasks: (() => Task)[] = [];
+    for (let start = 0; start < works.length; start += pageImagesPerBatch) {
+      const batch = works.slice(start, start + pageImagesPerBatch);
+      tasks.push(() => this.#task(batch.map((frame) => ({ frame, table: view.tableOfPage.get(frame.pageNumber) as string, reasons: [] as string[], level: 'high' as ConfidenceLevel }))));
+    }
+    await runInOrder(pool, tasks, async (result) => {
+      for (const record of result.records) {
+        const row = rowSnapshot(record, keyColumns, '');
+        if (row !== undefined) this.#viewRowsOf(row.table).set(row.key, row.fingerprint);
+      }
+    });
+  }
+
+  mainSink(sink: EvidenceSink): EvidenceSink {
+    const state = this.#state;
+    const view = state.view;
+    // Without a base (a page size mismatch), the view is the WAL's alone: main records keep their status.
+    if (view === undefined || state.database === undefined) return sink;
+    const keyColumns = state.registry.keyColumns();
+    // Tables whose main-file rows the WAL's records may need to be compared with.
+    const walTables = new Set<string>();
+    for (const target of state.targets.values()) if (target.table !== undefined) walTables.add(target.table);
+    const pageCount = state.committedPageCount;
+    return {
+      addTable: (descriptor) => sink.addTable(descriptor),
+      addIssues: (issues) => sink.addIssues(issues),
+      addRecords: async (records: readonly EvidenceRecord[]) => {
+        if (!this.#viewRowsReady) throw new Error('WalDecoding.mainSink: call prepareStatuses(pool) before decoding the main file');
+        const out: EvidenceRecord[] = new Array<EvidenceRecord>(records.length);
+        records.forEach((record, index) => {
+          const page = record.pageNumber;
+          const inView = !state.committedOverlay.has(page) && view.tableOfPage.get(page) === record.table && (pageCount === undefined || page <= pageCount);
+          if (inView) {
+            if (walTables.has(record.table)) {
+              const row = rowSnapshot(record, keyColumns, '');
+              if (row !== undefined) this.#viewRowsOf(row.table).set(row.key, row.fingerprint);
+            }
+            out[index] = record;
+            return;
+          }
+          const row = rowSnapshot(record, keyColumns, '');
+          out[index] = withStatus(record, statusAgainst(this.#viewRows, row, false));
+        });
+        await sink.addRecords(out);
+      },
+    };
+  }
+
+  /** Must run before the main file is decoded through `mainSink`. */
+  async prepareStatuses(pool: WorkerPool): Promise<void> {
+    await this.#prepareViewRows(pool);
+  }
+
+  #task(items: readonly { frame: WalFrame; table: string; reasons: readonly string[]; level: ConfidenceLevel }[]): Task {
+    const state = this.#state;
+    const tableIndex = new Map<string, number>();
+    const tables = [];
+    const overlayIndex = new Map<number, number>();
+    const overlays: PageOverlaySnapshot[] = [];
+    const images: PageImageWork[] = [];
+    for (const { frame, table, reasons, level } of items) {
+      const decode = state.registry.decodeOf(table);
+      if (decode === undefined) continue;
+      let index = tableIndex.get(table);
+      if (index === undefined) {
+        index = tables.length;
+        tables.push(decode);
+        tableIndex.set(table, index);
+      }
+      const shared = state.frameOverlay.get(frame.frameNumber) ?? -1;
+      let local = -1;
+      if (shared >= 0) {
+        local = overlayIndex.get(shared) ?? -1;
+        if (local < 0) {
+          local = overlays.length;
+          overlays.push(state.overlays[shared] as PageOverlaySnapshot);
+          overlayIndex.set(shared, local);
+        }
+      }
+      const transactionIndex = this.#transactionOfFrame[frame.frameNumber] ?? -1;
+      const transaction = state.assembly.transactions[transactionIndex];
+      const flags: IntegrityFlag[] = frame.checksum === 'mismatch' ? [Flags.checksumBad] : [];
+      images.push({
+        pageNumber: frame.pageNumber,
+        fileOffset: frame.pageOffset,
+        pagePath: extendPath(walFramePath(state.walPath, state.summary, frame), { kind: 'sqlite-page', pageNumber: frame.pageNumber, pageSize: state.header.pageSize }),
+        tableIndex: index,
+        state: stateOfLabel[frame.label],
+        foundBy: 'wal',
+        frameIndex: frame.frameNumber,
+        journalRecordIndex: undefined,
+        checksum: frame.checksum === 'valid' || frame.checksum === 'linked' ? 'valid' : frame.checksum === 'mismatch' ? 'invalid' : 'not-applicable',
+        transaction: transaction === undefined ? undefined : walTransactionId(transaction),
+        overlayIndex: local,
+        confidenceLevel: level,
+        reasons,
+        flags,
+      });
+    }
+    return {
+      kind: 'decode-page-images',
+      fileSystemPath: state.walFile.fileSystemPath,
+      databaseFileSystemPath: state.database?.file.fileSystemPath,
+      databaseBaseOffset: 0,
+      databaseSizeInBytes: state.database?.file.sizeInBytes ?? 0,
+      pageSize: state.header.pageSize,
+      parameters: { databaseName: state.databaseName, usableSize: state.usableSize, encoding: state.encoding, tables, overlays, images },
+    };
+  }
+
+  #frameReasons(frame: WalFrame, target: FrameTarget): { reasons: string[]; level: ConfidenceLevel } {
+    const state = this.#state;
+    const transaction = state.assembly.transactions[this.#transactionOfFrame[frame.frameNumber] ?? -1];
+    const generation = transaction === undefined ? undefined : state.assembly.generations[transaction.generationIndex];
+    const what: Record<WalFrame['label'], string> = {
+      committed: 'committed',
+      uncommitted: 'written after the last commit SQLite accepts: never committed',
+      'stale-generation': 'a stale generation left behind by a WAL restart (invisible to SQLite)',
+      'checksum-invalid': 'committed by its writer but rejected by SQLite (checksum chain broken before its commit frame)',
+    };
+    const reasons = [
+      `WAL frame ${frame.frameNumber} at ${formatOffset(frame.frameOffset)}: ${what[frame.label]}; transaction ${transaction === undefined ? '?' : walTransactionId(transaction)}${generation === undefined ? '' : `, generation ${generation.generationIndex + 1} (salts ${hex32(generation.salt1)}/${hex32(generation.salt2)})`}; checksum ${frame.checksum}`,
+    ];
+    if (target.reason !== undefined) reasons.push(target.reason);
+    let level: ConfidenceLevel = 'high';
+    if (frame.checksum === 'mismatch' || target.how === 'shape') level = 'medium';
+    if (target.how === 'unknown') level = 'low';
+    return { reasons, level };
+  }
+
+  async decodeFrames(pool: WorkerPool, sink: EvidenceSink): Promise<TransactionRow[]> {
+    await this.#prepareViewRows(pool);
+    const state = this.#state;
+    const registry = state.registry;
+    const keyColumns = registry.keyColumns();
+    const base = openBase(state.database);
+    try {
+      // Rows of each page's current version, per generation (timeline), for the events.
+      const timelinePages = new Map<number, Map<number, TimelinePage>>();
+      const pendingRows = new Map<number, RowSnapshot[]>();
+      const eventsOf = new Map<number, { events: readonly RowEvent[]; unexplained: number }>();
+      const baseRows = (pageNumber: number, table: string | undefined): RowSnapshot[] => {
+        if (base === undefined || table === undefined || state.database === undefined) return [];
+        const decode = registry.decodeOf(table);
+        if (decode === undefined) return [];
+        return mainPageRows(base.reader, state.database.path, state.databaseName, state.usableSize, state.encoding, pageNumber, decode, keyColumns);
+      };
+      const finishTransaction = (transaction: WalTransaction): void => {
+        const applied = state.transitions[transaction.transactionIndex];
+        if (applied === undefined) return;
+        let pages = timelinePages.get(transaction.generationIndex);
+        if (pages === undefined) timelinePages.set(transaction.generationIndex, (pages = new Map()));
+        const rowsOf = (ref: VersionRef, pageNumber: number, table: string | undefined): readonly RowSnapshot[] | undefined => {
+          switch (ref.kind) {
+            case 'absent':
+              return [];
+            case 'unknown':
+              return undefined;
+            case 'base':
+              return baseRows(pageNumber, table);
+            case 'log': {
+              const pending = pendingRows.get(ref.versionNumber);
+              if (pending !== undefined) return pending;
+              const known = pages.get(pageNumber);
+              return known !== undefined && known.ref.kind === 'log' && known.ref.versionNumber === ref.versionNumber ? known.rows : undefined;
+            }
+          }
+        };
+        // The current generation over its database knows every page's tree: a page without an
+        // owner has left its table. Elsewhere (stale generations, stray WALs) trees are partial,
+        // and a page no tree reaches keeps the table its records were attributed to.
+        const generation = state.assembly.generations[transaction.generationIndex];
+        const treesComplete = generation?.isCurrent === true && state.database !== undefined;
+        const attributed = (ref: VersionRef): string | undefined => (treesComplete || ref.kind !== 'log' ? undefined : state.targets.get(ref.versionNumber)?.table);
+        const changes: PageRowsChange[] = [];
+        for (const transition of applied.pages) {
+          const tableBefore = transition.ownerBefore === undefined ? attributed(transition.before) : tableOfOwner(transition.ownerBefore);
+          const tableAfter = transition.ownerAfter === undefined ? attributed(transition.after) : tableOfOwner(transition.ownerAfter);
+          const rowsBefore = rowsOf(transition.before, transition.pageNumber, tableBefore);
+          const rowsAfter = rowsOf(transition.after, transition.pageNumber, tableAfter) ?? [];
+          changes.push({ pageNumber: transition.pageNumber, tableBefore, tableAfter, rowsBefore, rowsAfter });
+          if (transition.change === 'written') pages.set(transition.pageNumber, { ref: transition.after, rows: rowsAfter });
+        }
+        const result = transactionRowEvents(changes, (table) => registry.columnsOf(table));
+        eventsOf.set(transaction.transactionIndex, { events: result.events, unexplained: result.unexplainedRowCount });
+        for (const frameNumber of transaction.frameNumbers) pendingRows.delete(frameNumber);
+      };
+
+      const frames = state.frames;
+      const tasks: (() => Task)[] = [];
+      const batchRanges: { start: number; end: number }[] = [];
+      for (let start = 0; start < frames.length; start += pageImagesPerBatch) {
+        const end = Math.min(frames.length, start + pageImagesPerBatch);
+        batchRanges.push({ start, end });
+        const items: { frame: WalFrame; table: string; reasons: readonly string[]; level: ConfidenceLevel }[] = [];
+        for (let index = start; index < end; index++) {
+          const frame = frames[index] as WalFrame;
+          const target = state.targets.get(frame.frameNumber);
+          if (target?.table === undefined) continue;
+          const { reasons, level } = this.#frameReasons(frame, target);
+          items.push({ frame, table: target.table, reasons, level });
+        }
+        tasks.push(() => this.#task(items));
+      }
+      await runInOrder(pool, tasks, async (result, batchIndex) => {
+        const range = batchRanges[batchIndex] as { start: number; end: number };
+        const byFrame = new Map<number, EvidenceRecord[]>();
+        for (const record of result.records) {
+          const list = byFrame.get(record.frameIndex ?? 0) ?? [];
+          list.push(record);
+          byFrame.set(record.frameIndex ?? 0, list);
+        }
+        const out: EvidenceRecord[] = [];
+        const tables = new Set<string>();
+        for (let index = range.start; index < range.end; index++) {
+          const frame = frames[index] as WalFrame;
+          const records = byFrame.get(frame.frameNumber) ?? [];
+          const rows: RowSnapshot[] = [];
+          const tentative = frame.label === 'uncommitted' || frame.label === 'checksum-invalid';
+          for (const record of records) {
+            const row = rowSnapshot(record, keyColumns, `wal-frame#${frame.frameNumber} cell@${formatOffset(record.offsetInPage)}`);
+            if (row !== undefined) rows.push(row);
+            const status = this.#inView(frame, record.table) ? RecordStatus.live : statusAgainst(this.#viewRows, row, tentative);
+            out.push(withStatus(record, status));
+            tables.add(record.table);
+          }
+          pendingRows.set(frame.frameNumber, rows);
+          const transaction = state.assembly.transactions[this.#transactionOfFrame[frame.frameNumber] ?? -1];
+          if (transaction !== undefined && transaction.frameNumbers[transaction.frameNumbers.length - 1] === frame.frameNumber) finishTransaction(transaction);
+        }
+        for (const table of tables) await registry.declare(table, sink);
+        if (out.length > 0) await sink.addRecords(out);
+        if (result.issues.length > 0) await sink.addIssues(result.issues);
+      });
+      return state.assembly.transactions.map((transaction) => this.#transactionRow(transaction, eventsOf.get(transaction.transactionIndex)));
+    } finally {
+      base?.source.close();
+    }
+  }
+
+  #transactionRow(transaction: WalTransaction, events: { events: readonly RowEvent[]; unexplained: number } | undefined): TransactionRow {
+    const state = this.#state;
+    const generation = state.assembly.generations[transaction.generationIndex];
+    const counts = transaction.checksumCounts;
+    const frameCount = transaction.frameNumbers.length;
+    const checksumState = counts.mismatch > 0 ? 'invalid' : counts.valid + counts.linked === frameCount ? 'valid' : 'not-applicable';
+    const list = events?.events ?? [];
+    return {
+      transaction: walTransactionId(transaction),
+      database: state.databaseName,
+      source: 'wal',
+      sequence: transaction.transactionIndex + 1,
+      generation: transaction.generationIndex + 1,
+      commitState: transaction.state,
+      checksumState,
+      firstFrame: transaction.frameNumbers[0] ?? null,
+      lastFrame: transaction.frameNumbers[frameCount - 1] ?? null,
+      pages: transaction.pageNumbers,
+      insertCount: list.filter((event) => event.kind === 'insert').length,
+      updateCount: list.filter((event) => event.kind === 'update').length,
+      deleteCount: list.filter((event) => event.kind === 'delete').length,
+      details: {
+        wal: state.walFile.location,
+        sequenceInGeneration: transaction.sequenceNumber,
+        salt1: generation?.salt1 ?? null,
+        salt2: generation?.salt2 ?? null,
+        currentGeneration: generation?.isCurrent ?? false,
+        restartsBeforeCurrent: generation?.restartsBeforeCurrent ?? null,
+        commitFrame: transaction.commitFrameNumber ?? null,
+        databaseSizeInPages: transaction.databaseSizeInPages ?? null,
+        startKnown: transaction.startKnown,
+        checksumValid: counts.valid,
+        checksumLinked: counts.linked,
+        checksumMismatch: counts.mismatch,
+        checksumUnverifiable: counts.unverifiable,
+        checksumZeroed: counts.zeroed,
+        rowsWithoutKnownEarlierVersion: events?.unexplained ?? 0,
+      },
+      events: list,
+    };
+  }
+}
