@@ -21,6 +21,13 @@ import type { PageRoles } from './overflow.js';
 import { readFreedOverflow } from './overflow.js';
 import type { RecordSignature } from './signature.js';
 
+/**
+ * Text a carved record may not hold: C0 control characters other than tab, line feed and carriage
+ * return, and U+FFFD (bytes invalid in the database encoding, or a lone UTF-16 surrogate). Such
+ * characters in freed space mean misaligned or overwritten bytes far more often than real data.
+ */
+export const implausibleText = /[\u0000-\u0008\u000b\u000c\u000e-\u001f\ufffd]/;
+
 /** What every freed-space carver needs besides the page: plain data plus a page reader. */
 export interface FreedCarveContext {
   readonly databaseName: string;
@@ -66,14 +73,22 @@ export function decodeCandidate(page: Uint8Array, candidate: CellCandidate, cont
   if (candidate.firstOverflowPageNumber !== 0) {
     const local = page.subarray(candidate.recordStartInPage, candidate.recordStartInPage + candidate.localPayloadSize);
     const chain = readFreedOverflow(context.reader, context.usableSize, local, candidate.payloadSize, candidate.firstOverflowPageNumber, context.pageRoles);
-    bytes = chain.payload;
     bodyStart = candidate.headerSizeInBytes;
-    end = chain.payload.length;
     complete = chain.complete;
-    overflowPageNumbers = chain.pageNumbers;
     overflowProblem = chain.problem;
     reasons.push(...chain.reasons);
-    if (chain.pageNumbers.length > 0) reasons.push(`payload continues on freed overflow page(s) ${chain.pageNumbers.join(',')}`);
+    if (chain.complete) {
+      bytes = chain.payload;
+      end = chain.payload.length;
+      overflowPageNumbers = chain.pageNumbers;
+      reasons.push(`payload continues on freed overflow page(s) ${chain.pageNumbers.join(',')}`);
+    } else {
+      // A broken chain means some page was reused, and a reused page's next pointer belongs to the
+      // record that reused it: none of the chain's pages can be trusted. Keep the local part only.
+      bytes = local;
+      end = local.length;
+      if (chain.pageNumbers.length > 0) reasons.push(`overflow page(s) ${chain.pageNumbers.join(',')} read before the break are not trusted`);
+    }
   }
   const serialTypes = candidate.serialTypes;
   let fieldCount = serialTypes.length;
@@ -88,6 +103,7 @@ export function decodeCandidate(page: Uint8Array, candidate: CellCandidate, cont
   for (let index = 0; index < fieldCount; index++) {
     // decodeRecordBody reports a stored NaN as NULL; SQLite never writes one, so these bytes are not a record.
     if (serialTypes[index] === 7 && decoded.types[index] === 'null') return undefined;
+    if (decoded.types[index] === 'text' && implausibleText.test(decoded.values[index] as string)) return undefined;
   }
   return { candidate, types: decoded.types, values: decoded.values, decodedFieldCount: Math.max(0, fieldCount), complete, overflowPageNumbers, overflowProblem, reasons };
 }

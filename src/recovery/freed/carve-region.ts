@@ -197,17 +197,36 @@ export function carveRegion(page: Uint8Array, region: FreeRegion, kinds: readonl
     for (let gap = 0; gap <= maximumFragmentSizeInBytes; gap++) if (headerAt(cellEnd + gap) && !processed.has(cellEnd + gap)) worklist.push(cellEnd + gap);
   }
 
-  // An intact cell at a structural position (region start, a known cell start, the end of another
-  // cell) is strong evidence; one floating in the middle of other bytes is weaker than a rebuilt cell.
+  // Intact cells are anchored when they start at a structural position (region start, a chain or
+  // hinted cell start, the end of an anchored cell plus 0–3 fragment bytes) or end at one (the
+  // region end, or just before another cell's start).
   const structural = new Set<number>([start, ...region.headerStarts, ...hintStarts]);
+  const starts = new Set<number>(pool.map((entry) => entry.decoded.candidate.cellStartInPage));
+  const near = (set: ReadonlySet<number>, position: number, backwards: boolean): boolean => {
+    for (let gap = 0; gap <= maximumFragmentSizeInBytes; gap++) if (set.has(backwards ? position - gap : position + gap)) return true;
+    return false;
+  };
+  const anchored = new Set<Scored>();
   const ordered = [...pool].sort((a, b) => a.decoded.candidate.cellStartInPage - b.decoded.candidate.cellStartInPage);
   for (const entry of ordered) {
-    const cellStart = entry.decoded.candidate.cellStartInPage;
-    let anchored = false;
-    for (let gap = 0; gap <= maximumFragmentSizeInBytes && !anchored; gap++) anchored = structural.has(cellStart - gap);
-    if (entry.intact && !anchored) entry.score = CandidateScore.intact / 2;
-    if (anchored || !entry.intact) structural.add(entry.decoded.candidate.cellEndInPage);
+    const candidate = entry.decoded.candidate;
+    const byStart = near(structural, candidate.cellStartInPage, true);
+    const byEnd = candidate.cellEndInPage === end || near(starts, candidate.cellEndInPage, false);
+    if (!entry.intact || byStart || byEnd) anchored.add(entry);
+    if (!entry.intact || byStart) structural.add(candidate.cellEndInPage);
   }
+  // A cell whose extent contains, strictly inside, the start of another anchored freed cell (or of
+  // a chain freeblock) lies partly under newer bytes: an older image of the page (before a rebuild
+  // or defragmentation) whose tail was overwritten. It is dropped, never reported with that tail.
+  const strongStarts = [...new Set([...region.headerStarts, ...[...anchored].map((entry) => entry.decoded.candidate.cellStartInPage)])].sort((a, b) => a - b);
+  const kept = pool.filter((entry) => {
+    const candidate = entry.decoded.candidate;
+    return !strongStarts.some((position) => position > candidate.cellStartInPage && position < candidate.cellEndInPage);
+  });
+  // Anchored intact cells are strong evidence; a floating one is weaker than a rebuilt cell.
+  for (const entry of kept) if (entry.intact && !anchored.has(entry)) entry.score = CandidateScore.intact / 2;
+  pool.length = 0;
+  pool.push(...kept);
   const cells = schedule(pool);
   const covered = new Set<number>(cells.map((cell) => cell.decoded.candidate.cellStartInPage));
   return {
