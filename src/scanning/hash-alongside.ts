@@ -1,23 +1,27 @@
 /**
- * Input hashing alongside the window scan: SHA-256 and MD5 over one sequential read of the image,
- * in chunks the driver interleaves with worker results, so the hashes never cost a second pass.
+ * Input hashing alongside the window scan: SHA-256 and MD5 of the image without a second pass.
  *
- * Two designs were measured on the 1 GiB benchmark image (bench/raw-image.js): this one, where
- * the main thread's sequential read is only for hashing and each worker reads its own window
- * (from the page cache, just behind or ahead of the hash cursor), and one where the hashing read
- * hands each window's bytes to a worker (transferred, not copied). Both are bound by the main
- * thread's hashing (MD5 is the slower of the two at ~0.6 GB/s); handing bytes over moved the
- * workers' read onto the main thread as a copy-free transfer but saved nothing measurable, and it
- * breaks the rule that evidence bytes never travel through the main thread, so workers read.
+ * Two ways, both used by scan-image.ts (`readStrategy`), measured by bench/raw-image.js:
+ * - `shared` (default): the main thread reads each window once into a slot of a
+ *   SharedArrayBuffer; it updates SHA-256 with the window's owned bytes, an `Md5Thread` updates
+ *   MD5 from the same shared bytes on its own thread, and a pool worker scans the same slot. Every
+ *   byte is read once, from the disk or the page cache, and never copied between threads; the
+ *   hashes describe exactly the bytes that were scanned. MD5 runs at about 0.6 GB/s and SHA-256
+ *   (SHA-NI) at about 1.2 GB/s on the benchmark machine, so putting them on two threads is what
+ *   brings the whole scan near the speed of the slower of the two.
+ * - `workers-read`: the main thread streams the image for hashing only (`AlongsideHasher`), and
+ *   each worker reads its own window (from the page cache, just behind the hash cursor). Every
+ *   byte is read twice.
  *
  * Unreadable sectors are hashed as zeros (as ddrescue and most imagers fill them) and reported:
  * the hashes are then `complete: false` and describe the bytes that were scanned, not the medium.
  */
 import { createHash } from 'node:crypto';
 import type { Hash } from 'node:crypto';
+import { Worker } from 'node:worker_threads';
 import type { ByteSource } from '../sources/byte-source.js';
 import type { UnreadableRange } from './read-window.js';
-import { readWindowBytes } from './read-window.js';
+import { readRangeInto } from './read-window.js';
 
 export interface AlongsideHashes {
   readonly sha256: string;
@@ -28,12 +32,9 @@ export interface AlongsideHashes {
   readonly unreadable: readonly UnreadableRange[];
 }
 
-interface ReadIntoSource {
-  readInto(offset: number, target: Uint8Array, targetOffset: number, length: number): number;
-}
-
 export const defaultHashChunkSizeInBytes = 4 * 1024 * 1024;
 
+/** Sequential SHA-256 + MD5 over a source, one chunk per `step()` (the `workers-read` strategy and re-verification). */
 export class AlongsideHasher {
   readonly #source: ByteSource;
   readonly #chunkSize: number;
@@ -66,21 +67,10 @@ export class AlongsideHasher {
       this.#ended = true;
       return false;
     }
-    let chunk: Uint8Array;
-    const readInto = (this.#source as Partial<ReadIntoSource>).readInto;
-    try {
-      if (typeof readInto === 'function') {
-        this.#buffer ??= new Uint8Array(this.#chunkSize);
-        const filled = readInto.call(this.#source, this.#position, this.#buffer, 0, length);
-        chunk = this.#buffer.subarray(0, filled);
-      } else {
-        chunk = this.#source.read(this.#position, length);
-      }
-    } catch {
-      const careful = readWindowBytes(this.#source, this.#position, length);
-      chunk = careful.bytes;
-      this.#unreadable.push(...careful.unreadable);
-    }
+    this.#buffer ??= new Uint8Array(this.#chunkSize);
+    const read = readRangeInto(this.#source, this.#position, this.#buffer.subarray(0, length));
+    this.#unreadable.push(...read.unreadable);
+    const chunk = this.#buffer.subarray(0, read.filled);
     if (chunk.length > 0) {
       this.#sha256.update(chunk);
       this.#md5.update(chunk);
@@ -106,5 +96,79 @@ export class AlongsideHasher {
       complete: this.#unreadable.length === 0,
       unreadable: this.#unreadable,
     };
+  }
+}
+
+/**
+ * The MD5 thread's code. A worker from source text, so no second compiled entry file is needed;
+ * it only hashes bytes it is pointed at in a SharedArrayBuffer, in the order it is told.
+ */
+const md5ThreadSource = `
+const { parentPort, workerData } = require('node:worker_threads');
+const { createHash } = require('node:crypto');
+const md5 = createHash('md5');
+const shared = new Uint8Array(workerData);
+parentPort.on('message', (message) => {
+  if (message.kind === 'update') {
+    md5.update(shared.subarray(message.byteOffset, message.byteOffset + message.length));
+    parentPort.postMessage({ kind: 'updated', sequence: message.sequence });
+  } else if (message.kind === 'digest') {
+    parentPort.postMessage({ kind: 'digest', md5: md5.digest('hex') });
+  }
+});
+`;
+
+/**
+ * MD5 of byte ranges of one SharedArrayBuffer, on its own thread, in the order `update` is
+ * called. `update` resolves when the range has been hashed (its bytes may then be reused).
+ */
+export class Md5Thread {
+  readonly #worker: Worker;
+  readonly #pending = new Map<number, () => void>();
+  #sequence = 0;
+  #digest: { resolve: (md5: string) => void; reject: (error: Error) => void } | undefined;
+  #failure: Error | undefined;
+
+  constructor(shared: SharedArrayBuffer) {
+    this.#worker = new Worker(md5ThreadSource, { eval: true, workerData: shared });
+    this.#worker.on('message', (message: { kind: 'updated'; sequence: number } | { kind: 'digest'; md5: string }) => {
+      if (message.kind === 'updated') {
+        this.#pending.get(message.sequence)?.();
+        this.#pending.delete(message.sequence);
+      } else this.#digest?.resolve(message.md5);
+    });
+    this.#worker.on('error', (error) => {
+      this.#failure = error;
+      for (const resolve of this.#pending.values()) resolve();
+      this.#digest?.reject(error);
+    });
+  }
+
+  update(byteOffset: number, length: number): Promise<void> {
+    const sequence = this.#sequence++;
+    return new Promise<void>((resolve) => {
+      this.#pending.set(sequence, resolve);
+      this.#worker.postMessage({ kind: 'update', sequence, byteOffset, length });
+    });
+  }
+
+  /**
+   * The MD5 of everything updated so far; ends the thread.
+   * @throws Error when the thread failed (a bug: it only hashes memory).
+   */
+  async digest(): Promise<string> {
+    try {
+      if (this.#failure !== undefined) throw this.#failure;
+      return await new Promise<string>((resolve, reject) => {
+        this.#digest = { resolve, reject };
+        this.#worker.postMessage({ kind: 'digest' });
+      });
+    } finally {
+      await this.#worker.terminate();
+    }
+  }
+
+  async close(): Promise<void> {
+    await this.#worker.terminate();
   }
 }

@@ -14,15 +14,12 @@ export interface UnreadableRange {
 }
 
 export interface WindowBytes {
-  /** Always a fresh Uint8Array of the bytes present (zeros where unreadable). */
+  /** The bytes present (zeros where unreadable). */
   readonly bytes: Uint8Array;
   /** Image offset of `bytes[0]`. */
   readonly imageOffset: number;
   readonly unreadable: readonly UnreadableRange[];
 }
-
-const blockSizeInBytes = 64 * 1024;
-const sectorSizeInBytes = 512;
 
 /** A source that can read into a caller's buffer (SplitRawSource, which also opens single files). */
 interface ReadIntoSource {
@@ -33,6 +30,57 @@ function canReadInto(source: ByteSource): source is ByteSource & ReadIntoSource 
   return typeof (source as Partial<ReadIntoSource>).readInto === 'function';
 }
 
+const blockSizeInBytes = 64 * 1024;
+const sectorSizeInBytes = 512;
+
+function readOnce(source: ByteSource, at: number, target: Uint8Array, targetOffset: number, length: number): number {
+  if (canReadInto(source)) return source.readInto(at, target, targetOffset, length);
+  const bytes = source.read(at, length);
+  target.set(bytes, targetOffset);
+  return bytes.length;
+}
+
+/**
+ * Reads `[imageOffset, imageOffset + target.length)` (clipped to the source) into `target`.
+ * Returns the bytes filled (fewer at the end of the source) and the unreadable ranges.
+ */
+export function readRangeInto(source: ByteSource, imageOffset: number, target: Uint8Array): { filled: number; unreadable: UnreadableRange[] } {
+  const start = Math.max(0, Math.min(imageOffset, source.sizeInBytes));
+  const wanted = Math.max(0, Math.min(imageOffset + target.length, source.sizeInBytes) - start);
+  try {
+    return { filled: readOnce(source, start, target, 0, wanted), unreadable: [] };
+  } catch {
+    // Fall through to the careful path below.
+  }
+  const unreadable: UnreadableRange[] = [];
+  const note = (at: number, size: number, message: string): void => {
+    const last = unreadable[unreadable.length - 1];
+    if (last !== undefined && last.imageOffset + last.lengthInBytes === at && last.message === message) {
+      unreadable[unreadable.length - 1] = { imageOffset: last.imageOffset, lengthInBytes: last.lengthInBytes + size, message };
+    } else unreadable.push({ imageOffset: at, lengthInBytes: size, message });
+  };
+  for (let block = 0; block < wanted; block += blockSizeInBytes) {
+    const blockLength = Math.min(blockSizeInBytes, wanted - block);
+    try {
+      const count = readOnce(source, start + block, target, block, blockLength);
+      if (count < blockLength) return { filled: block + count, unreadable };
+      continue;
+    } catch {
+      // Sector by sector below.
+    }
+    for (let sector = 0; sector < blockLength; sector += sectorSizeInBytes) {
+      const sectorLength = Math.min(sectorSizeInBytes, blockLength - sector);
+      try {
+        readOnce(source, start + block + sector, target, block + sector, sectorLength);
+      } catch (error) {
+        target.fill(0, block + sector, block + sector + sectorLength);
+        note(start + block + sector, sectorLength, error instanceof Error ? error.message : String(error));
+      }
+    }
+  }
+  return { filled: wanted, unreadable };
+}
+
 /**
  * One buffer per thread, reused window after window: a fresh 16 MiB array per window costs more
  * in page faults and zeroing than the read itself (measured: 35 ms against 3 ms from the page
@@ -41,10 +89,7 @@ function canReadInto(source: ByteSource): source is ByteSource & ReadIntoSource 
 let reusable: Uint8Array | undefined;
 
 export interface ReadWindowOptions {
-  /**
-   * Read into this thread's reusable buffer when the source allows it. The returned bytes are
-   * then valid only until the next call with this option.
-   */
+  /** Read into this thread's reusable buffer. The returned bytes are then valid only until the next call with this option. */
   readonly reuseBuffer?: boolean;
 }
 
@@ -52,51 +97,11 @@ export interface ReadWindowOptions {
 export function readWindowBytes(source: ByteSource, imageOffset: number, length: number, options: ReadWindowOptions = {}): WindowBytes {
   const start = Math.max(0, Math.min(imageOffset, source.sizeInBytes));
   const wanted = Math.max(0, Math.min(imageOffset + length, source.sizeInBytes) - start);
-  try {
-    if (options.reuseBuffer === true && canReadInto(source)) {
-      if (reusable === undefined || reusable.length < wanted) reusable = new Uint8Array(Math.max(wanted, 1));
-      const filled = source.readInto(start, reusable, 0, wanted);
-      return { bytes: reusable.subarray(0, filled), imageOffset: start, unreadable: [] };
-    }
-    const bytes = source.read(start, wanted);
-    return { bytes: bytes.length === wanted && bytes.byteOffset === 0 ? bytes : bytes.slice(), imageOffset: start, unreadable: [] };
-  } catch {
-    // Fall through to the careful path below.
-  }
-  const bytes = new Uint8Array(wanted);
-  const unreadable: UnreadableRange[] = [];
-  const note = (at: number, size: number, message: string): void => {
-    const last = unreadable[unreadable.length - 1];
-    if (last !== undefined && last.imageOffset + last.lengthInBytes === at && last.message === message) {
-      unreadable[unreadable.length - 1] = { imageOffset: last.imageOffset, lengthInBytes: last.lengthInBytes + size, message };
-    } else unreadable.push({ imageOffset: at, lengthInBytes: size, message });
-  };
-  let filled = wanted;
-  for (let block = 0; block < wanted; block += blockSizeInBytes) {
-    const blockLength = Math.min(blockSizeInBytes, wanted - block);
-    const read = tryRead(source, start + block, blockLength);
-    if (read.ok) {
-      bytes.set(read.bytes, block);
-      if (read.bytes.length < blockLength) {
-        filled = block + read.bytes.length;
-        break;
-      }
-      continue;
-    }
-    for (let sector = 0; sector < blockLength; sector += sectorSizeInBytes) {
-      const sectorLength = Math.min(sectorSizeInBytes, blockLength - sector);
-      const sectorRead = tryRead(source, start + block + sector, sectorLength);
-      if (sectorRead.ok) bytes.set(sectorRead.bytes, block + sector);
-      else note(start + block + sector, sectorLength, sectorRead.message);
-    }
-  }
-  return { bytes: filled === wanted ? bytes : bytes.subarray(0, filled), imageOffset: start, unreadable };
-}
-
-function tryRead(source: ByteSource, at: number, length: number): { ok: true; bytes: Uint8Array } | { ok: false; message: string } {
-  try {
-    return { ok: true, bytes: source.read(at, length) };
-  } catch (error) {
-    return { ok: false, message: error instanceof Error ? error.message : String(error) };
-  }
+  let target: Uint8Array;
+  if (options.reuseBuffer === true) {
+    if (reusable === undefined || reusable.length < wanted) reusable = new Uint8Array(Math.max(wanted, 1));
+    target = reusable.subarray(0, wanted);
+  } else target = new Uint8Array(wanted);
+  const read = readRangeInto(source, start, target);
+  return { bytes: target.subarray(0, read.filled), imageOffset: start, unreadable: read.unreadable };
 }

@@ -39,16 +39,30 @@ const sums = (path: string): { sha256: string; md5: string } => ({
 });
 
 describe('scanImage', () => {
-  it('hashes the image once while scanning, as sha256sum and md5sum do; workers and in-process give the same hits', async () => {
+  it('hashes the image once while scanning, as sha256sum and md5sum do; both read strategies, workers and in-process give the same hits', async () => {
     const inProcess = await scanImage(imagePath, { workers: 0, windowSizeInBytes: 1024 * 1024, progress: { quiet: true } });
-    const pooled = await scanImage(imagePath, { workers: 2, windowSizeInBytes: 1024 * 1024, progress: { quiet: true } });
     expect(inProcess.hashes).toEqual({ ...sums(imagePath), sizeInBytes: image.length, complete: true, unreadable: [] });
-    expect(pooled.hashes).toEqual(inProcess.hashes);
-    expect(pooled.hits).toEqual(inProcess.hits);
-    expect(unpackHits(pooled.hits).map((hit) => hit.kind)).toEqual(['wal-header', 'wal-frame', 'wal-frame', 'wal-frame', 'wal-frame']);
-    expect(pooled.windowCount).toBe(6);
-    expect(pooled.issues).toEqual([]);
-    expect(pooled.changedDuringScan).toBe(false);
+    expect(unpackHits(inProcess.hits).map((hit) => hit.kind)).toEqual(['wal-header', 'wal-frame', 'wal-frame', 'wal-frame', 'wal-frame']);
+    for (const readStrategy of ['shared', 'workers-read'] as const) {
+      for (const workers of [0, 2]) {
+        const result = await scanImage(imagePath, { workers, readStrategy, windowSizeInBytes: 1024 * 1024, progress: { quiet: true } });
+        expect(result.hashes, `${readStrategy} ${workers}`).toEqual(inProcess.hashes);
+        expect(result.hits).toEqual(inProcess.hits);
+        expect(result.windowCount).toBe(6);
+        expect(result.issues).toEqual([]);
+        expect(result.changedDuringScan).toBe(false);
+      }
+    }
+  });
+
+  it('hashes MD5 on its own thread for images of 64 MiB and more, with the same result', async () => {
+    const large = join(directory, 'large.img');
+    const bytes = new Uint8Array(64 * 1024 * 1024 + 4096);
+    bytes.set(image, 1000 * 512);
+    writeFileSync(large, bytes);
+    const result = await scanImage(large, { workers: 1, progress: { quiet: true } });
+    expect(result.hashes).toEqual({ ...sums(large), sizeInBytes: bytes.length, complete: true, unreadable: [] });
+    expect(unpackHits(result.hits).map((hit) => hit.imageOffset - 1000 * 512)).toEqual(unpackHits((await scanImage(imagePath, { workers: 0, progress: { quiet: true } })).hits).map((hit) => hit.imageOffset));
   });
 
   it('scans a zero-length image: no window, no hit, the empty hashes', async () => {
@@ -76,10 +90,11 @@ describe('scanImage', () => {
     expect(result.issues[0]?.message).toBe(`${changing} changed while it was scanned (size, times or inode differ); offsets and hashes may not describe the same bytes`);
   });
 
-  it('with verifyHashes, reports bytes rewritten in place behind the hash cursor', async () => {
-    const rewritten = join(directory, 'rewritten.img');
+  it.each(['shared', 'workers-read'] as const)('with verifyHashes, reports bytes rewritten in place behind the hash cursor (%s)', async (readStrategy) => {
+    const rewritten = join(directory, `rewritten-${readStrategy}.img`);
     writeFileSync(rewritten, image);
     const result = await scanImage(rewritten, {
+      readStrategy,
       workers: 0,
       windowSizeInBytes: 1024 * 1024,
       leadWindowCount: 1,
