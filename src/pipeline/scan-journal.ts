@@ -45,6 +45,7 @@ import type { Task } from '../pool/tasks.js';
 import type { TransactionRow } from '../reports/types.js';
 import type { LogDatabase, SchemaHint } from './scan-log.js';
 import { TableRegistry, baseOwnership, mainPageRows, openBase, pageImagesPerBatch, readSchemaEntries, runInOrder, statusAgainst, tableOfOwner, withStatus } from './scan-log.js';
+import type { FrameTarget } from './scan-wal.js';
 import { attributeByShape } from './scan-wal.js';
 import type { EvidenceSink } from './sink.js';
 
@@ -56,11 +57,7 @@ export interface ScanJournalOptions {
   readonly hint: SchemaHint | undefined;
 }
 
-interface RecordTarget {
-  readonly table: string | undefined;
-  readonly how: 'btree' | 'shape' | 'unknown' | 'none';
-  readonly reason: string | undefined;
-}
+type RecordTarget = FrameTarget;
 
 /** Decodes a journal; returns its transactions for transactions.csv (empty when nothing was decoded). */
 export async function scanJournal(journalFile: EvidenceFile, options: ScanJournalOptions, pool: WorkerPool, sink: EvidenceSink): Promise<TransactionRow[]> {
@@ -147,6 +144,8 @@ class JournalDecoding {
   readonly #overlayOf = new Map<number, number>();
   readonly #overlays: PageOverlaySnapshot[] = [];
   readonly #transactionOfSegment = new Map<number, string>();
+  /** Root pages named by another database's schema (a stray journal without page 1): attributions through them are inferences. */
+  #rootOrigin: string | undefined;
 
   constructor(journal: Journal, bytes: Uint8Array, journalFile: EvidenceFile, journalPath: SourcePath, database: LogDatabase | undefined, hint: SchemaHint | undefined, pageSize: number) {
     this.#journal = journal;
@@ -185,6 +184,8 @@ class JournalDecoding {
         encoding = own.encoding;
         entries = own.entries;
         registry.registerAll(own.tables);
+      } else if (hint !== undefined) {
+        this.#rootOrigin = hint.origin;
       }
       if (hint !== undefined) registry.registerAll(hint.tables);
     }
@@ -255,6 +256,9 @@ class JournalDecoding {
       if (owner.kind !== 'table') return { table: undefined, how: 'none', reason: undefined };
       const decode = this.#registry.decodeOf(owner.name);
       if (decode === undefined || decode.withoutRowid !== (pageType !== PageType.tableLeaf)) return { table: undefined, how: 'none', reason: undefined };
+      if (this.#rootOrigin !== undefined && owner.name !== 'sqlite_schema') {
+        return { table: owner.name, how: 'hinted', reason: `page ${record.pageNumber} belongs to table ${owner.name} through a b-tree whose root page ${owner.rootPageNumber} ${this.#rootOrigin} names` };
+      }
       return {
         table: owner.name,
         how: 'btree',
@@ -309,7 +313,7 @@ class JournalDecoding {
     if (!this.#preimageRecords.has(record.recordNumber) && !leftover) reasons.push(`page ${record.pageNumber} was journalled more than once; the first valid record is its pre-image`);
     if (target.reason !== undefined) reasons.push(target.reason);
     let level: ConfidenceLevel = 'high';
-    if (record.checksum === 'invalid' || target.how === 'shape') level = 'medium';
+    if (record.checksum === 'invalid' || target.how === 'shape' || target.how === 'hinted') level = 'medium';
     if (target.how === 'unknown') level = 'low';
     const flags: IntegrityFlag[] = record.checksum === 'invalid' ? [Flags.checksumBad] : [];
     return {

@@ -75,6 +75,9 @@ export function schemaHintFromFile(location: string): { hint: SchemaHint | undef
     if (parseDatabaseHeader(first, 0, path).kind === 'parsed') {
       const { summary, issues } = describeDatabase(source, location, path);
       if (summary === undefined) return { hint: undefined, issues };
+      if (summary.schema.entries.length === 0) {
+        return { hint: undefined, issues: [{ code: 'input.schema-empty', severity: 'warning', path, offsetInLeaf: 0, message: `--schema ${location}: the database's sqlite_schema names no table` }] };
+      }
       return { hint: hintFromSummary(summary, `--schema ${location}`), issues: [] };
     }
     const text = new TextDecoder('utf-8', { fatal: false }).decode(source.read(0, Math.min(source.sizeInBytes, 16 * 1024 * 1024)));

@@ -69,11 +69,12 @@ function hex32(value: number): string {
   return formatHex(value >>> 0, 8);
 }
 
-/** How a frame's page was attributed to a table. */
-interface FrameTarget {
+/** How a frame's (or journal record's) page was attributed to a table. */
+export interface FrameTarget {
   /** Table name, or undefined when the page holds no rows to decode (interior, index, overflow, freelist pages). */
   readonly table: string | undefined;
-  readonly how: 'btree' | 'shape' | 'unknown' | 'none';
+  /** `hinted`: through a tree whose root page another database's schema named (a stray WAL). */
+  readonly how: 'btree' | 'hinted' | 'shape' | 'unknown' | 'none';
   readonly reason: string | undefined;
 }
 
@@ -201,6 +202,8 @@ async function prepare(source: FileSource, walFile: EvidenceFile, walPath: Sourc
     let encoding: TextEncoding = database?.summary.header.encoding ?? hint?.encoding ?? 1;
     let startEntries = database?.summary.schema.entries ?? hint?.entries ?? [];
     const registry = new TableRegistry(databaseName, database?.summary.schema.tables ?? []);
+    // Root pages named by another database's schema: attributions through them are inferences.
+    let rootOrigin: string | undefined;
     if (database === undefined) {
       const own = strayWalSchema(frames, source, header.pageSize, walPath, databaseName);
       if (own !== undefined) {
@@ -208,6 +211,8 @@ async function prepare(source: FileSource, walFile: EvidenceFile, walPath: Sourc
         encoding = own.encoding;
         startEntries = own.entries;
         registry.registerAll(own.tables);
+      } else if (hint !== undefined) {
+        rootOrigin = hint.origin;
       }
       if (hint !== undefined) registry.registerAll(hint.tables);
     }
@@ -271,7 +276,7 @@ async function prepare(source: FileSource, walFile: EvidenceFile, walPath: Sourc
     // Which table each frame's page holds: its tree at its time, else its records' shape.
     const targets = new Map<number, FrameTarget>();
     for (const frame of frames) {
-      targets.set(frame.frameNumber, attributeFrame(frame, pageTypes[frame.frameNumber - 1] ?? 0, frameOwner.get(frame.frameNumber), registry, source, header.pageSize, usableSize));
+      targets.set(frame.frameNumber, attributeFrame(frame, pageTypes[frame.frameNumber - 1] ?? 0, frameOwner.get(frame.frameNumber), registry, source, header.pageSize, usableSize, rootOrigin));
     }
 
     const prepared = new WalDecoding({
@@ -331,6 +336,7 @@ function attributeFrame(
   source: FileSource,
   pageSize: number,
   usableSize: number,
+  rootOrigin: string | undefined,
 ): FrameTarget {
   if (frame.pageNumber < 1) return { table: undefined, how: 'none', reason: undefined };
   const holdsRows = pageType === PageType.tableLeaf || pageType === PageType.indexLeaf || pageType === PageType.indexInterior;
@@ -341,6 +347,9 @@ function attributeFrame(
     // An index-format page in a rowid table's tree (or the reverse) holds no rows of it.
     const indexFormat = pageType !== PageType.tableLeaf;
     if (decode === undefined || decode.withoutRowid !== indexFormat) return { table: undefined, how: 'none', reason: undefined };
+    if (rootOrigin !== undefined && owner.name !== 'sqlite_schema') {
+      return { table: owner.name, how: 'hinted', reason: `page ${frame.pageNumber} belongs to table ${owner.name} through a b-tree whose root page ${owner.rootPageNumber} ${rootOrigin} names` };
+    }
     return { table: owner.name, how: 'btree', reason: `page ${frame.pageNumber} belongs to table ${owner.name} through the b-tree as of its transaction` };
   }
   if (pageType !== PageType.tableLeaf) return { table: undefined, how: 'none', reason: undefined };
@@ -603,7 +612,7 @@ class WalDecoding implements PreparedWal {
     ];
     if (target.reason !== undefined) reasons.push(target.reason);
     let level: ConfidenceLevel = 'high';
-    if (frame.checksum === 'mismatch' || target.how === 'shape') level = 'medium';
+    if (frame.checksum === 'mismatch' || target.how === 'shape' || target.how === 'hinted') level = 'medium';
     if (target.how === 'unknown') level = 'low';
     return { reasons, level };
   }
@@ -700,7 +709,8 @@ class WalDecoding implements PreparedWal {
           for (const record of records) {
             const row = rowSnapshot(record, keyColumns, `wal-frame#${frame.frameNumber} cell@${formatOffset(record.offsetInPage)}`);
             if (row !== undefined) rows.push(row);
-            const status = this.#inView(frame, record.table) ? RecordStatus.live : statusAgainst(this.#viewRows, row, tentative);
+            // Without its database the view is partial: a row not found in it may still be live.
+            const status = this.#inView(frame, record.table) ? RecordStatus.live : statusAgainst(this.#viewRows, row, tentative, state.database === undefined ? RecordStatus.unknown : RecordStatus.deleted);
             out.push(withStatus(record, status));
             tables.add(record.table);
           }
