@@ -8,7 +8,7 @@
  * `escape_formulas` (a `'` before text starting with = + - @ TAB CR and their full-width forms).
  *
  * Rows are rendered one at a time (`csvRowText`), so a row's text can be built anywhere (in a pool
- * worker: render.ts) and appended later (`writeText`): csv-stringify quotes and escapes each field
+ * worker: render.ts) and appended later (`writeRows`): csv-stringify quotes and escapes each field
  * on its own, so the rows of a file are exactly the rows csv-stringify's stream would have written.
  * Every row goes through `csvRowText`, whether `write(cells)` or pre-rendered, so both give the same
  * bytes. The header is rendered once, with the same options and csv-stringify's own BOM and header
@@ -18,7 +18,7 @@
  * header, which lets the writer bound the number of open files whatever the number of tables.
  */
 import { stringify, type Options } from 'csv-stringify/sync';
-import { createWriteStream, type WriteStream } from 'node:fs';
+import { createReadStream, createWriteStream, type WriteStream } from 'node:fs';
 import { mkdir, rename, rm } from 'node:fs/promises';
 import { once } from 'node:events';
 import { dirname, join } from 'node:path';
@@ -58,32 +58,34 @@ export function csvHeaderText(headers: readonly string[], excel: boolean): strin
   return stringify([], csvOptions(headers, true, excel));
 }
 
-export class CsvOutput {
+/**
+ * An output file written in order: created as `<final>.partial` (never overwriting), hashed on the
+ * way, renamed by `commit()`. It takes text or bytes (report text rendered in pool workers arrives
+ * as UTF-8 bytes, render.ts), and can be suspended (stream closed, digest kept) and resumed in
+ * append mode. Writes queue on the stream; `drain()` waits when the stream asks to (bounded memory).
+ * A write error is kept and rethrown by the next call.
+ */
+export class AppendOnlyOutput {
   readonly relativePath: string;
   readonly partialPath: string;
   readonly finalPath: string;
-  readonly headers: readonly string[];
-  rowCount = 0;
-  private readonly excel: boolean;
   private readonly digest = new ContentDigest();
   private stream: WriteStream | undefined;
   private failure: unknown;
   private started = false;
   private needsDrain = false;
 
-  constructor(directory: string, relativePath: string, headers: readonly string[], excel: boolean) {
+  constructor(directory: string, relativePath: string) {
     this.relativePath = relativePath;
     this.finalPath = join(directory, ...relativePath.split('/'));
     this.partialPath = this.finalPath + PARTIAL_SUFFIX;
-    this.headers = headers;
-    this.excel = excel;
   }
 
   get isOpen(): boolean {
     return this.stream !== undefined;
   }
 
-  /** Opens (first time: create, header, BOM under excel) or resumes (append, no header). */
+  /** Opens (first time: creates the `.partial` file and its folder; fails if it exists) or resumes (append). */
   async open(): Promise<void> {
     if (this.stream !== undefined) return;
     if (this.failure !== undefined) throw this.failure;
@@ -97,26 +99,26 @@ export class CsvOutput {
     });
     this.started = true;
     this.stream = stream;
-    if (firstOpen) this.queue(csvHeaderText(this.headers, this.excel));
+    if (firstOpen) this.writeText(this.prologue());
   }
 
-  /** Queues one row (cells aligned with `headers`). Call `drain()` before queueing many more. */
-  write(row: readonly Cell[]): void {
-    this.writeText(csvRowText(row, this.excel), 1);
+  /** Queues text (as UTF-8). */
+  writeText(text: string): void {
+    if (text !== '') this.writeBytes(Buffer.from(text, 'utf8'));
   }
 
-  /**
-   * Queues `rowCount` rows already rendered by `csvRowText` (concatenated, each newline-terminated).
-   * Call `drain()` before queueing many more.
-   */
-  writeText(text: string, rowCount: number): void {
-    if (this.stream === undefined) throw new Error(`CsvOutput ${this.relativePath}: not open`);
+  /** Queues bytes; they must not change afterwards (the stream writes them later). */
+  writeBytes(bytes: Uint8Array): void {
+    const stream = this.stream;
+    if (stream === undefined) throw new Error(`${this.relativePath}: not open`);
     if (this.failure !== undefined) throw this.failure;
-    this.rowCount += rowCount;
-    this.queue(text);
+    if (bytes.length === 0) return;
+    const view = Buffer.isBuffer(bytes) ? bytes : Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+    this.digest.update(view);
+    if (!stream.write(view)) this.needsDrain = true;
   }
 
-  /** Waits until the queued rows have been handed to the file (bounded memory). */
+  /** Waits until queued writes have been handed to the file, when the stream asked to wait. */
   async drain(): Promise<void> {
     const stream = this.stream;
     if (!this.needsDrain || stream === undefined) return;
@@ -135,6 +137,14 @@ export class CsvOutput {
     if (this.failure !== undefined) throw this.failure;
   }
 
+  /** Appends the whole content of another file (a fragment), hashing it on the way. */
+  async appendFile(path: string): Promise<void> {
+    for await (const chunk of createReadStream(path, { highWaterMark: 1024 * 1024 }) as AsyncIterable<Buffer>) {
+      this.writeBytes(chunk);
+      await this.drain();
+    }
+  }
+
   /** Closes the stream, keeping the digest, so `open()` can resume in append mode. */
   async suspend(): Promise<void> {
     const stream = this.stream;
@@ -149,7 +159,7 @@ export class CsvOutput {
     if (this.failure !== undefined) throw this.failure;
   }
 
-  /** Final close: a file never opened (no rows) is opened first so that its header is written. */
+  /** Final close: a file never opened is opened first, so that it exists (with its prologue). */
   async close(): Promise<void> {
     if (!this.started) await this.open();
     await this.suspend();
@@ -162,6 +172,7 @@ export class CsvOutput {
     return { path: this.relativePath, sha256: this.digest.digest(), sizeInBytes: this.digest.sizeInBytes };
   }
 
+  /** Closes and deletes the `.partial` file. */
   async discard(): Promise<void> {
     const stream = this.stream;
     this.stream = undefined;
@@ -173,10 +184,40 @@ export class CsvOutput {
     await rm(this.partialPath, { force: true });
   }
 
-  private queue(text: string): void {
-    if (text === '') return;
-    const bytes = Buffer.from(text, 'utf8');
-    this.digest.update(bytes);
-    if (!(this.stream as WriteStream).write(bytes)) this.needsDrain = true;
+  /** What a new file starts with (nothing; a CSV's header). */
+  protected prologue(): string {
+    return '';
+  }
+}
+
+/** A CSV output: header (and BOM under excel) on creation, then rows. */
+export class CsvOutput extends AppendOnlyOutput {
+  readonly headers: readonly string[];
+  rowCount = 0;
+  private readonly excel: boolean;
+
+  constructor(directory: string, relativePath: string, headers: readonly string[], excel: boolean) {
+    super(directory, relativePath);
+    this.headers = headers;
+    this.excel = excel;
+  }
+
+  /** Queues one row (cells aligned with `headers`). Call `drain()` before queueing many more. */
+  write(row: readonly Cell[]): void {
+    this.writeRows(csvRowText(row, this.excel), 1);
+  }
+
+  /**
+   * Queues `rowCount` rows already rendered as `csvRowText` renders them (concatenated, each
+   * newline-terminated), as text or UTF-8 bytes. Call `drain()` before queueing many more.
+   */
+  writeRows(rows: string | Uint8Array, rowCount: number): void {
+    if (typeof rows === 'string') this.writeText(rows);
+    else this.writeBytes(rows);
+    this.rowCount += rowCount;
+  }
+
+  protected override prologue(): string {
+    return csvHeaderText(this.headers, this.excel);
   }
 }

@@ -54,7 +54,7 @@ import { dirname, join } from 'node:path';
 import type { EvidenceRecord, TableDescriptor } from '../evidence/record.js';
 import type { Issue } from '../issues/issue.js';
 import { ISSUE_COLUMNS, TRANSACTION_COLUMNS, recordCsvHeaders, valueHeaders, type Cell } from './columns.js';
-import { CsvOutput } from './csv.js';
+import { AppendOnlyOutput, CsvOutput } from './csv.js';
 import {
   DFXML_DISK_IMAGE_CLOSE,
   DFXML_FOOTER,
@@ -85,8 +85,8 @@ import {
 } from './manifest.js';
 import { NameAllocator } from './names.js';
 import { prepareOutputDirectory, type PrepareOutcome } from './output-directory.js';
-import { AtomicTextFile, PARTIAL_SUFFIX, type OutputFileSummary } from './output-file.js';
-import { renderRecordBatch, stampCsvRow, stampNdjsonLine, stampXmlFragment, type RenderSpec, type RenderedBatch } from './render.js';
+import { PARTIAL_SUFFIX, type OutputFileSummary } from './output-file.js';
+import { ByteBuilder, NDJSON_RECORD_ID_KEY, checkRenderedRecords, renderRecordBatch, type RenderSpec, type RenderedBatch } from './render.js';
 import type { ExecutionEnvironment, FinishInput, ReportFormatOptions, ReportRun, TransactionRow } from './types.js';
 
 export const REPORT_XML_FILE_NAME = 'report.xml';
@@ -168,13 +168,13 @@ export class ReportWriter {
   private readonly maximumOpenTableFiles: number;
   private readonly reprojection: Reprojection | undefined;
 
-  private readonly evidence: AtomicTextFile;
+  private readonly evidence: AppendOnlyOutput;
   private evidenceLineCount = 0;
   private readonly issuesCsv: CsvOutput;
   private readonly transactionsCsv: CsvOutput | undefined;
   /** DFXML: the main file (header, input 0's fileobjects) and lazily created fragments. */
-  private readonly xmlMain: AtomicTextFile | undefined;
-  private readonly xmlFragments = new Map<number, AtomicTextFile>();
+  private readonly xmlMain: AppendOnlyOutput | undefined;
+  private readonly xmlFragments = new Map<number, AppendOnlyOutput>();
   private readonly groupByLocation = new Map<string, number>();
 
   private readonly tables = new Map<string, TableState>();
@@ -200,12 +200,12 @@ export class ReportWriter {
     this.format = { excel: options.excel ?? false, csv: options.csv ?? true, xml: options.xml ?? true };
     this.maximumOpenTableFiles = Math.max(1, options.maximumOpenTableFiles ?? DEFAULT_MAXIMUM_OPEN_TABLE_FILES);
     this.reprojection = options.reprojection;
-    this.evidence = new AtomicTextFile(directory, EVIDENCE_FILE_NAME);
+    this.evidence = new AppendOnlyOutput(directory, EVIDENCE_FILE_NAME);
     this.issuesCsv = new CsvOutput(directory, ISSUES_FILE_NAME, ISSUE_COLUMNS.map((column) => column.name), this.format.excel);
     this.transactionsCsv = this.format.csv
       ? new CsvOutput(directory, TRANSACTIONS_FILE_NAME, TRANSACTION_COLUMNS.map((column) => column.name), this.format.excel)
       : undefined;
-    this.xmlMain = this.format.xml ? new AtomicTextFile(directory, REPORT_XML_FILE_NAME) : undefined;
+    this.xmlMain = this.format.xml ? new AppendOnlyOutput(directory, REPORT_XML_FILE_NAME) : undefined;
     run.inputs.forEach((input, index) => {
       if (!this.groupByLocation.has(input.path)) this.groupByLocation.set(input.path, index);
       if (!this.groupByLocation.has(input.absolutePath)) this.groupByLocation.set(input.absolutePath, index);
@@ -227,7 +227,7 @@ export class ReportWriter {
     if (this.xmlMain !== undefined) {
       await this.xmlMain.open();
       const first = this.run.inputs[0];
-      await this.xmlMain.write(dfxmlHeader(this.run, this.run.environment) + (first === undefined ? '' : dfxmlDiskImageOpen(first, 0)));
+      await writeText(this.xmlMain, dfxmlHeader(this.run, this.run.environment) + (first === undefined ? '' : dfxmlDiskImageOpen(first, 0)));
     }
     this.phase = 'open';
   }
@@ -460,60 +460,90 @@ export class ReportWriter {
     return table;
   }
 
-  /** Checks a rendered batch against this writer's formats, then stamps ids and appends its text. */
+  /** Checks a rendered batch against this writer's formats, then stamps ids and appends its bytes. */
   private async appendRendered(table: TableState, batch: RenderedBatch): Promise<void> {
-    const count = batch.count;
-    const { csvRows, xmlFragments, ndjsonLines, imageIndexes } = batch;
-    const where = `ReportWriter: rendered batch for ${table.database}/${table.table}`;
-    if (batch.excel !== this.format.excel) throw new Error(`${where} was rendered with excel ${batch.excel}`);
-    if ((csvRows !== undefined) !== this.format.csv || (xmlFragments !== undefined) !== this.format.xml) throw new Error(`${where} does not match the csv/xml formats`);
-    if (ndjsonLines.length !== count || imageIndexes.length !== count || (csvRows !== undefined && csvRows.length !== count) || (xmlFragments !== undefined && xmlFragments.length !== count)) {
-      throw new Error(`${where} does not hold ${count} records`);
-    }
+    const { count, csv: csvRows, xml: fileobjects, ndjson: lines, imageIndexes } = batch;
+    const fail = (reason: string): never => {
+      throw new Error(`ReportWriter: rendered batch for ${table.database}/${table.table} ${reason}`);
+    };
+    if (batch.excel !== this.format.excel) fail(`was rendered with excel ${batch.excel}`);
+    if ((csvRows !== undefined) !== this.format.csv || (fileobjects !== undefined) !== this.format.xml) fail('does not match the csv/xml formats');
+    if (imageIndexes.length !== count) fail(`does not hold ${count} records`);
+    const problem =
+      checkRenderedRecords(lines, count) ??
+      (csvRows === undefined ? undefined : checkRenderedRecords(csvRows, count)) ??
+      (fileobjects === undefined ? undefined : checkRenderedRecords(fileobjects, count, fileobjects.idAt));
+    if (problem !== undefined) fail(problem);
     const inputCount = this.run.inputs.length;
     const groups = batch.images.map((image) => this.groupByLocation.get(image) ?? inputCount);
+    for (let index = 0; index < count; index++) if (groups[imageIndexes[index] as number] === undefined) fail(`has an image index out of range at record ${index}`);
+
+    // Everything checked: stamp the ids (copies of the rendered bytes with the ids put in).
     const firstId = this.recordTotal + 1;
-    let evidenceText = '';
-    for (let index = 0; index < count; index++) evidenceText += `${stampNdjsonLine(ndjsonLines[index] as string, firstId + index)}\n`;
-    let xmlTexts: Map<number, string> | undefined;
-    if (xmlFragments !== undefined) {
-      xmlTexts = new Map<number, string>();
-      let group = -1;
-      let text = '';
-      for (let index = 0; index < count; index++) {
-        const recordGroup = groups[imageIndexes[index] as number];
-        if (recordGroup === undefined) throw new Error(`${where}: image index out of range`);
-        if (recordGroup !== group) {
-          if (group >= 0) xmlTexts.set(group, (xmlTexts.get(group) ?? '') + text);
-          group = recordGroup;
-          text = '';
-        }
-        const indent = recordGroup < inputCount ? DISK_IMAGE_FILEOBJECT_INDENT : TOP_LEVEL_FILEOBJECT_INDENT;
-        text += stampXmlFragment(xmlFragments[index] as string, firstId + index, indent);
-      }
-      if (group >= 0) xmlTexts.set(group, (xmlTexts.get(group) ?? '') + text);
+    const evidence = new ByteBuilder(lines.bytes.length + count * 40);
+    let start = 0;
+    for (let index = 0; index < count; index++) {
+      const end = lines.ends[index] as number;
+      evidence.text(`${NDJSON_RECORD_ID_KEY}${firstId + index},`, 'latin1');
+      evidence.slice(lines.bytes, start, end);
+      start = end;
     }
-    let csvText = '';
-    if (csvRows !== undefined) for (let index = 0; index < count; index++) csvText += stampCsvRow(csvRows[index] as string, firstId + index);
-    // Everything checked and built: now the ids are taken and the text written.
+    const xmlByGroup = new Map<number, ByteBuilder>();
+    if (fileobjects !== undefined) {
+      start = 0;
+      for (let index = 0; index < count; index++) {
+        const group = groups[imageIndexes[index] as number] as number;
+        let builder = xmlByGroup.get(group);
+        if (builder === undefined) {
+          builder = new ByteBuilder(fileobjects.bytes.length + count * 40);
+          xmlByGroup.set(group, builder);
+        }
+        const end = fileobjects.ends[index] as number;
+        const idAt = fileobjects.idAt[index] as number;
+        builder.text(group < inputCount ? DISK_IMAGE_FILEOBJECT_INDENT : TOP_LEVEL_FILEOBJECT_INDENT, 'latin1');
+        builder.slice(fileobjects.bytes, start, idAt);
+        builder.text(`<id>${firstId + index}</id>`, 'latin1');
+        builder.slice(fileobjects.bytes, idAt, end);
+        start = end;
+      }
+    }
+    let rows: ByteBuilder | undefined;
+    if (csvRows !== undefined) {
+      rows = new ByteBuilder(csvRows.bytes.length + count * 16);
+      start = 0;
+      for (let index = 0; index < count; index++) {
+        const end = csvRows.ends[index] as number;
+        rows.text(`${firstId + index},`, 'latin1');
+        rows.slice(csvRows.bytes, start, end);
+        start = end;
+      }
+    }
+
     this.recordTotal += count;
     for (const [state, by] of Object.entries(batch.stateCounts)) increment(this.byState, state, by);
     for (const [status, by] of Object.entries(batch.statusCounts)) increment(this.byStatus, status, by);
-    await this.appendEvidence(evidenceText, count);
-    if (xmlTexts !== undefined) for (const [group, text] of xmlTexts) await (await this.xmlFileFor(group)).write(text);
+    // Views of the builders, which are dropped here: the streams keep the bytes until written.
+    await this.appendEvidence(evidence.view(), count);
+    for (const [group, builder] of xmlByGroup) {
+      const file = await this.xmlFileFor(group);
+      file.writeBytes(builder.view());
+      await file.drain();
+    }
     const csv = table.csv;
-    if (csv !== undefined) {
+    if (csv !== undefined && rows !== undefined) {
       if (!csv.isOpen) await this.openTableCsv(csv);
       else this.touchTableCsv(csv);
-      csv.writeText(csvText, count);
+      csv.writeRows(rows.view(), count);
       await csv.drain();
     }
   }
 
-  private async appendEvidence(text: string, lineCount: number): Promise<void> {
-    if (text === '') return;
+  private async appendEvidence(text: string | Uint8Array, lineCount: number): Promise<void> {
+    if (text.length === 0) return;
     this.evidenceLineCount += lineCount;
-    await this.evidence.write(text);
+    if (typeof text === 'string') this.evidence.writeText(text);
+    else this.evidence.writeBytes(text);
+    await this.evidence.drain();
   }
 
   private touchTableCsv(csv: CsvOutput): void {
@@ -532,12 +562,12 @@ export class ReportWriter {
   }
 
   /** Group `index` < inputs: that input's diskimageobject; `inputs.length`: top-level fileobjects. */
-  private async xmlFileFor(group: number): Promise<AtomicTextFile> {
-    if (group === 0 && this.run.inputs.length > 0) return this.xmlMain as AtomicTextFile;
+  private async xmlFileFor(group: number): Promise<AppendOnlyOutput> {
+    if (group === 0 && this.run.inputs.length > 0) return this.xmlMain as AppendOnlyOutput;
     let fragment = this.xmlFragments.get(group);
     if (fragment === undefined) {
       const name = group < this.run.inputs.length ? `input-${group}` : 'top-level';
-      fragment = new AtomicTextFile(this.directory, `${REPORT_XML_FILE_NAME}.${name}`);
+      fragment = new AppendOnlyOutput(this.directory, `${REPORT_XML_FILE_NAME}.${name}`);
       await fragment.open();
       this.xmlFragments.set(group, fragment);
     }
@@ -549,18 +579,18 @@ export class ReportWriter {
     if (main === undefined) return;
     const inputCount = this.run.inputs.length;
     for (const fragment of this.xmlFragments.values()) await fragment.close();
-    if (inputCount > 0) await main.write(DFXML_DISK_IMAGE_CLOSE);
+    if (inputCount > 0) await writeText(main, DFXML_DISK_IMAGE_CLOSE);
     for (let group = 1; group <= inputCount; group++) {
       const input = this.run.inputs[group];
-      if (input !== undefined) await main.write(dfxmlDiskImageOpen(input, group));
+      if (input !== undefined) await writeText(main, dfxmlDiskImageOpen(input, group));
       const fragment = this.xmlFragments.get(group);
       if (fragment !== undefined) {
         await main.appendFile(fragment.partialPath);
         await fragment.discard();
       }
-      if (input !== undefined) await main.write(DFXML_DISK_IMAGE_CLOSE);
+      if (input !== undefined) await writeText(main, DFXML_DISK_IMAGE_CLOSE);
     }
-    await main.write(DFXML_FOOTER);
+    await writeText(main, DFXML_FOOTER);
     await main.close();
   }
 
@@ -605,6 +635,12 @@ export class ReportWriter {
     };
     return manifest;
   }
+}
+
+/** Queues text and waits for the stream if it asks to (the order of every output is the call order). */
+async function writeText(file: AppendOnlyOutput, text: string): Promise<void> {
+  file.writeText(text);
+  await file.drain();
 }
 
 function summaryAs(summary: OutputFileSummary, kind: 'dfxml' | 'evidence', itemCount: number): ManifestOutput {

@@ -114,15 +114,25 @@ describe('rendering in pool workers', () => {
     } finally {
       await pool.close();
     }
-    const ours = { csvRows: batches.flatMap((batch) => batch.csvRows ?? []), xml: batches.flatMap((batch) => batch.xmlFragments ?? []), lines: batches.flatMap((batch) => batch.ndjsonLines) };
-    const expected = { csvRows: [] as string[], xml: [] as string[], lines: [] as string[] };
-    for (const record of plain.records) {
-      const rendered = renderRecordBatch([record], { descriptor: specs.get(record.table) as TableDescriptor, excel: false, csv: true, xml: true });
-      expected.csvRows.push(...(rendered.csvRows ?? []));
-      expected.xml.push(...(rendered.xmlFragments ?? []));
-      expected.lines.push(...rendered.ndjsonLines);
+    const concatenated = (list: readonly RenderedBatch[], pick: (batch: RenderedBatch) => Uint8Array | undefined): Buffer =>
+      Buffer.concat(list.map((batch) => pick(batch) ?? new Uint8Array(0)));
+    const inProcess = renderedByTable(plain.records, specs);
+    expect(batches.reduce((total, batch) => total + batch.count, 0)).toBe(plain.records.length);
+    for (const pick of [(batch: RenderedBatch) => batch.ndjson.bytes, (batch: RenderedBatch) => batch.csv?.bytes, (batch: RenderedBatch) => batch.xml?.bytes]) {
+      expect(concatenated(batches, pick).equals(concatenated(inProcess, pick))).toBe(true);
     }
-    expect(ours.lines.length).toBe(plain.records.length);
-    expect(ours).toEqual(expected);
   });
 });
+
+/** The records rendered in-process, one batch per run of one table. */
+function renderedByTable(records: readonly EvidenceRecord[], specs: ReadonlyMap<string, TableDescriptor>): RenderedBatch[] {
+  const out: RenderedBatch[] = [];
+  let start = 0;
+  while (start < records.length) {
+    let end = start + 1;
+    while (end < records.length && records[end]?.table === records[start]?.table) end++;
+    out.push(renderRecordBatch(records.slice(start, end), { descriptor: specs.get(records[start]?.table ?? '') as TableDescriptor, excel: false, csv: true, xml: true }));
+    start = end;
+  }
+  return out;
+}

@@ -22,7 +22,7 @@ import {
   dfxmlHeader,
 } from '../../src/reports/dfxml.js';
 import { encodeRecordLine } from '../../src/reports/evidence-file.js';
-import { RENDERED_NDJSON_PREFIX, renderRecordBatch, stampXmlFragment, type RenderSpec } from '../../src/reports/render.js';
+import { RENDERED_NDJSON_PREFIX, RENDERED_XML_ID, renderRecordBatch, type RenderedBatch, type RenderedRecords, type RenderSpec } from '../../src/reports/render.js';
 import type { ReportRun } from '../../src/reports/types.js';
 import { openReportWriter, type ReportWriter, type ReportWriterOptions } from '../../src/reports/writer.js';
 import { makeTempDir, removeDir } from '../support/sqlite3.js';
@@ -217,23 +217,32 @@ describe('rendered records', () => {
     expect(csvHeaderText(['record_id', '=x', 'y'], true)).toBe(`\uFEFFrecord_id,'=x,y\n`);
   });
 
-  test('a rendered batch: rows without record_id, placeholder ids, images and counts', () => {
-    const records = [makeRecord({ values: ['<id>0</id>', '1', null, '', 'x'] }), makeRecord({ path: cellPath(3, 40, 'other.img'), state: 'db-live', status: 'live' })];
-    const batch = renderRecordBatch(records, { descriptor: { ...TABLE, database: records[0]?.database ?? '', table: 'trans_record' }, excel: false, csv: true, xml: true });
+  test('a rendered batch: rows without record_id, lines and fileobjects without their id, images and counts', () => {
+    const records = [makeRecord({ values: ['<id>0</id>', '1', null, '会员\n"x"', 'x'] }), makeRecord({ path: cellPath(3, 40, 'other.img'), state: 'db-live', status: 'live' })];
+    const descriptor = { ...TABLE, database: records[0]?.database ?? '', table: 'trans_record' };
+    const batch = renderRecordBatch(records, { descriptor, excel: false, csv: true, xml: true });
     expect(batch.count).toBe(2);
-    expect(batch.csvRows?.[0]?.startsWith('sqlite:record,freeblock,deleted,')).toBe(true);
-    expect(batch.ndjsonLines.every((line) => line.startsWith(RENDERED_NDJSON_PREFIX))).toBe(true);
+    const expected = records.map((record) => {
+      const cells = provenanceCells(record, 0);
+      return {
+        csv: csvRowText(recordCsvRow(cells, record, 5, false).slice(1), false),
+        xml: dfxmlFileobject(record, 0, cells, descriptor, ''),
+        ndjson: `${encodeRecordLine(record, 0)}\n`,
+      };
+    });
+    expect(recordTexts(batch.csv)).toEqual(expected.map((entry) => entry.csv));
+    expect(recordTexts(batch.ndjson).map((line) => RENDERED_NDJSON_PREFIX + line)).toEqual(expected.map((entry) => entry.ndjson));
+    expect(fileobjectTexts(batch)).toEqual(expected.map((entry) => entry.xml));
+    expect(expected[0]?.xml).toContain('&lt;id&gt;0&lt;/id&gt;'); // the value, escaped, is not the id
     expect(batch.images).toEqual(['pos-emmc.img', 'other.img']);
     expect([...batch.imageIndexes]).toEqual([0, 1]);
     expect(batch.stateCounts).toEqual({ freeblock: 1, 'db-live': 1 });
     expect(batch.statusCounts).toEqual({ deleted: 1, live: 1 });
-    const stamped = stampXmlFragment(batch.xmlFragments?.[0] ?? '', 42, '  ');
-    expect(stamped.startsWith('  <fileobject><filename>')).toBe(true);
-    expect(stamped).toContain('<id>42</id>');
-    expect(stamped).toContain('&lt;id&gt;0&lt;/id&gt;'); // the value, escaped, untouched
-    const withoutFormats = renderRecordBatch(records, { descriptor: { ...TABLE, database: records[0]?.database ?? '', table: 'trans_record' }, excel: false, csv: false, xml: false });
-    expect(withoutFormats.csvRows).toBeUndefined();
-    expect(withoutFormats.xmlFragments).toBeUndefined();
+    const withoutFormats = renderRecordBatch(records, { descriptor, excel: false, csv: false, xml: false });
+    expect(withoutFormats.csv).toBeUndefined();
+    expect(withoutFormats.xml).toBeUndefined();
+    const empty = renderRecordBatch([], { descriptor, excel: false, csv: true, xml: true });
+    expect([empty.count, empty.ndjson.bytes.length, empty.csv?.ends.length]).toEqual([0, 0, 0]);
   });
 
   test('programmer errors throw before anything is written', async () => {
@@ -248,11 +257,39 @@ describe('rendered records', () => {
     await expect(writer.addRenderedRecords(renderRecordBatch(records, { ...spec, excel: true }))).rejects.toThrow(/excel/);
     await expect(writer.addRenderedRecords(renderRecordBatch(records, { ...spec, xml: false }))).rejects.toThrow(/formats/);
     const batch = renderRecordBatch(records, spec);
-    await expect(writer.addRenderedRecords({ ...batch, ndjsonLines: batch.ndjsonLines.slice(1) })).rejects.toThrow(/does not hold 3 records/);
-    await expect(writer.addRenderedRecords({ ...batch, ndjsonLines: batch.ndjsonLines.map((line) => line.replace('"id":0', '"id":1')) })).rejects.toThrow(/not a rendered record line/);
+    const xml = batch.xml as NonNullable<RenderedBatch['xml']>;
+    await expect(writer.addRenderedRecords({ ...batch, ndjson: { ...batch.ndjson, ends: batch.ndjson.ends.slice(1) } })).rejects.toThrow(/does not hold 3 records/);
+    await expect(writer.addRenderedRecords({ ...batch, ndjson: { ...batch.ndjson, bytes: batch.ndjson.bytes.slice(1) } })).rejects.toThrow(/records end at/);
+    await expect(writer.addRenderedRecords({ ...batch, xml: { ...xml, ends: Uint32Array.from([xml.ends[0] ?? 0, (xml.ends[0] ?? 0) - 1, xml.bytes.length]) } })).rejects.toThrow(/record 1 ends before it starts/);
+    await expect(writer.addRenderedRecords({ ...batch, xml: { ...xml, idAt: Uint32Array.from([0, 0, 0]) } })).rejects.toThrow(/record 1 has its <id> outside/);
+    await expect(writer.addRenderedRecords({ ...batch, imageIndexes: Uint32Array.from([0, 0, 7]) })).rejects.toThrow(/image index out of range at record 2/);
     expect(writer.recordCount).toBe(0);
     await writer.addRenderedRecords(batch);
     expect(writer.recordCount).toBe(3);
     await writer.finish(makeFinish(reportRun));
   });
 });
+
+/** Each record's text of a rendered output. */
+function recordTexts(rendered: RenderedRecords | undefined): string[] {
+  if (rendered === undefined) return [];
+  let start = 0;
+  return [...rendered.ends].map((end) => {
+    const text = Buffer.from(rendered.bytes.subarray(start, end)).toString('utf8');
+    start = end;
+    return text;
+  });
+}
+
+/** Each record's fileobject with the placeholder id put back where the writer puts the real one. */
+function fileobjectTexts(batch: RenderedBatch): string[] {
+  const xml = batch.xml;
+  if (xml === undefined) return [];
+  let start = 0;
+  return [...xml.ends].map((end, index) => {
+    const at = xml.idAt[index] ?? 0;
+    const text = Buffer.from(xml.bytes.subarray(start, at)).toString('utf8') + RENDERED_XML_ID + Buffer.from(xml.bytes.subarray(at, end)).toString('utf8');
+    start = end;
+    return text;
+  });
+}
