@@ -30,6 +30,8 @@ import type { SourcePath } from '../../provenance/path.js';
 import { extendPath, filePath } from '../../provenance/path.js';
 import type { BtreePageHit, FreelistTrunkHit, Hit, JournalHeaderHit, JournalRecordHit, SqliteHeaderHit, WalFrameHit, WalHeaderHit } from '../../scanning/hits.js';
 import type { ByteSource } from '../../sources/byte-source.js';
+import type { HeaderlessDatabase } from './reassemble.js';
+import { reassembleOrphans } from './reassemble.js';
 
 /** Carving heuristics, with their unit and reason. */
 export const carveLimits = {
@@ -118,6 +120,8 @@ export interface CarrierSet {
   readonly walFragments: readonly WalFragment[];
   readonly journals: readonly CarvedJournal[];
   readonly journalFragments: readonly JournalFragment[];
+  /** Orphan pages put back on one grid by b-tree links: databases whose header is lost (reassemble.ts). */
+  readonly headerlessDatabases: readonly HeaderlessDatabase[];
   /** B-tree pages no carrier holds, by image offset. */
   readonly orphanPages: readonly BtreePageHit[];
   /** Freelist-trunk candidates outside every database. */
@@ -188,13 +192,14 @@ export function assembleCarriers(hits: readonly Hit[], source: ByteSource, image
   const databaseExtents: Extent[] = databases.map((database) => ({ start: database.imageOffset, end: database.imageOffset + database.sizeInBytes }));
   const insideDatabase = (offset: number): boolean => databaseExtents.some((extent) => offset >= extent.start && offset < extent.end);
 
-  const orphanPages: BtreePageHit[] = [];
+  const loosePages: BtreePageHit[] = [];
   const freelistTrunkCandidates: FreelistTrunkHit[] = [];
   for (const hit of sorted) {
-    if (hit.kind === 'btree-page' && !insideDatabase(hit.imageOffset) && !insideLog(hit.imageOffset)) orphanPages.push(hit);
+    if (hit.kind === 'btree-page' && !insideDatabase(hit.imageOffset) && !insideLog(hit.imageOffset)) loosePages.push(hit);
     else if (hit.kind === 'freelist-trunk' && !insideDatabase(hit.imageOffset) && !insideLog(hit.imageOffset)) freelistTrunkCandidates.push(hit);
   }
-  return { databases, wals, walFragments, journals, journalFragments, orphanPages, freelistTrunkCandidates, issues };
+  const reassembled = reassembleOrphans(loosePages, source, imagePath);
+  return { databases, wals, walFragments, journals, journalFragments, headerlessDatabases: reassembled.databases, orphanPages: reassembled.remaining, freelistTrunkCandidates, issues };
 }
 
 function carveDatabase(hit: SqliteHeaderHit, source: ByteSource, btreeByOffset: ReadonlyMap<number, BtreePageHit>, imagePath: SourcePath, issues: Issue[]): CarvedDatabase | undefined {

@@ -82,6 +82,7 @@ export async function carveImage(location: string, options: CarveImageOptions = 
       walFragments: carriers.walFragments,
       journals: carriers.journals,
       journalFragments: carriers.journalFragments,
+      headerlessDatabases: carriers.headerlessDatabases,
       orphanPages: carriers.orphanPages,
       freelistTrunkCandidates: carriers.freelistTrunkCandidates,
       issues: [...scan.issues, ...carriers.issues],
@@ -89,7 +90,7 @@ export async function carveImage(location: string, options: CarveImageOptions = 
       timing: scan.timing,
       source,
       records(): CarvedRecords {
-        records ??= collectCarvedRecords(source, carriers.databases, carriers.orphanPages);
+        records ??= collectCarvedRecords(source, carriers.databases, carriers.orphanPages, carriers.headerlessDatabases);
         return records;
       },
       close(): void {

@@ -32,6 +32,10 @@ import { decodeLivePages, pageWorkOf } from '../../recovery/live-records.js';
 import { planTablePages, readSchema } from '../../recovery/database.js';
 import type { DatabaseSchema } from '../../recovery/database.js';
 import { decodeCells } from '../../recovery/decode-cells.js';
+import type { PageDecodeContext } from '../../recovery/decode-cells.js';
+import type { TableDecodeInfo } from '../../recovery/table-info.js';
+import { headerOffsetOf, pagePath as pagePathOf, walkBtree } from '../../formats/sqlite/btree.js';
+import type { HeaderlessDatabase } from './reassemble.js';
 import { unknownTable } from '../../recovery/table-info.js';
 import type { BtreePageHit } from '../../scanning/hits.js';
 import type { ByteSource } from '../../sources/byte-source.js';
@@ -94,7 +98,12 @@ export function databaseReader(source: ByteSource, database: CarvedDatabase): So
  * Decodes every carved database's live b-trees and every orphan page, de-duplicated by page
  * content (module comment). Databases are taken in the order given (image order).
  */
-export function collectCarvedRecords(source: ByteSource, databases: readonly CarvedDatabase[], orphanPages: readonly BtreePageHit[]): CarvedRecords {
+export function collectCarvedRecords(
+  source: ByteSource,
+  databases: readonly CarvedDatabase[],
+  orphanPages: readonly BtreePageHit[],
+  headerlessDatabases: readonly HeaderlessDatabase[] = [],
+): CarvedRecords {
   const records: SightedRecord[] = [];
   const pages: DistinctPage[] = [];
   const byHash = new Map<string, DistinctPage>();
@@ -151,7 +160,9 @@ export function collectCarvedRecords(source: ByteSource, databases: readonly Car
     }
   }
 
-  const imagePath = rootPath(databases[0]?.path);
+  for (const headerless of headerlessDatabases) decodeHeaderless(source, headerless, candidates, encodingOf(databases), register, keep, issues);
+
+  const imagePath = rootPath(databases[0]?.path ?? headerlessDatabases[0]?.path);
   for (const orphan of orphanPages) {
     const bytes = source.read(orphan.imageOffset, orphan.pageSize);
     const sighting: PageSighting = { imageOffset: orphan.imageOffset, database: undefined, pageNumber: undefined };
@@ -238,4 +249,93 @@ function rootLocationOf(path: SourcePath): string {
 
 function withOrphanFacts(record: EvidenceRecord, reason: string): EvidenceRecord {
   return { ...record, imageOffset: toImageOffset(record.path, 0), confidence: { level: 'medium', reasons: [reason, ...record.confidence.reasons.slice(1)] } };
+}
+
+/** Shapes (serial types) of up to `limit` records on the given pages: what schema matching compares. */
+function shapesOf(reader: PageReader, pageNumbers: readonly number[], usableSize: number, kind: 'table-leaf' | 'index-leaf', limit = 256): number[][] {
+  const shapes: number[][] = [];
+  for (const pageNumber of pageNumbers) {
+    const page = reader.readPage(pageNumber);
+    if (page === undefined) continue;
+    const parsed = parseBtreePage(page, 0, headerOffsetOf(pageNumber), usableSize, { layer: { kind: 'file', location: 'shape' }, parent: null });
+    if (parsed.kind !== 'parsed') continue;
+    for (const offset of parsed.value.cellOffsetsInPage) {
+      const cell = parsePayloadCell(page, 0, offset, usableSize, kind);
+      if (!cell.ok) continue;
+      const header = parseRecordHeader(page, cell.cell.localPayloadStartInPage, cell.cell.localPayloadStartInPage + Math.min(cell.cell.localPayloadSize, cell.cell.payloadSize));
+      if (header.ok) shapes.push([...header.header.serialTypes]);
+      if (shapes.length >= limit) return shapes;
+    }
+  }
+  return shapes;
+}
+
+/**
+ * A header-less database: each b-tree is walked from its root, its records matched to a carved
+ * schema as a whole (all its leaves' shapes), decoded with real page numbers; grid pages no walk
+ * reaches are decoded alone, as orphan pages that know their page number.
+ */
+function decodeHeaderless(
+  source: ByteSource,
+  database: HeaderlessDatabase,
+  candidates: readonly SchemaCandidate[],
+  encoding: TextEncoding,
+  register: (sha256: string, pageSize: number, sighting: PageSighting) => DistinctPage | undefined,
+  keep: (page: DistinctPage, decoded: readonly EvidenceRecord[]) => void,
+  issues: Issue[],
+): void {
+  const reader = new SourcePageReader(source, database.pageSize, database.imageOffset, database.sizeInBytes);
+  const usableSize = database.pageSize;
+  const context: PageDecodeContext = { databaseName: database.name, usableSize, encoding, reader, state: RecordState.orphan, status: RecordStatus.unknown, foundBy: 'page-scan' };
+  const visited = new Set<number>();
+  const reached = new Set<number>();
+  const where = `header-less database reassembled at ${formatOffset(database.imageOffset)} by b-tree links (${database.linkedChildCount} child pages on its grid)`;
+  const decodePage = (pageNumber: number, kind: 'table-leaf' | 'index-leaf' | 'index-interior', offsets: readonly number[] | undefined, table: TableDecodeInfo, reason: string): void => {
+    const bytes = reader.readPage(pageNumber);
+    if (bytes === undefined) return;
+    const path = pagePathOf(database.path, pageNumber, database.pageSize);
+    const sighting: PageSighting = { imageOffset: database.imageOffset + (pageNumber - 1) * database.pageSize, database: database.name, pageNumber };
+    const distinct = register(offsets === undefined ? sha256Hex(bytes) : `${sha256Hex(bytes)}:interior`, database.pageSize, sighting);
+    if (distinct === undefined) return;
+    const parsed = parseBtreePage(bytes, 0, 0, usableSize, path);
+    if (parsed.kind !== 'parsed') return;
+    const decoded = decodeCells(bytes, pageNumber, path, kind, offsets ?? parsed.value.cellOffsetsInPage, table, context);
+    keep(
+      distinct,
+      decoded.records.map((record) => ({ ...record, confidence: { level: 'medium' as const, reasons: [`page ${pageNumber} of a ${where}; ${reason}`, ...record.confidence.reasons.slice(1)] } })),
+    );
+    issues.push(...decoded.issues);
+  };
+  for (const root of database.rootPageNumbers) {
+    const walk = walkBtree(reader, usableSize, root, database.path, visited);
+    issues.push(...walk.issues);
+    const leaves = walk.leaves.map((leaf) => leaf.pageNumber);
+    for (const leaf of leaves) reached.add(leaf);
+    const isIndex = walk.leaves[0]?.type === PageType.indexLeaf;
+    const shapes = shapesOf(reader, leaves, usableSize, isIndex ? 'index-leaf' : 'table-leaf');
+    const match = matchPage(shapes, candidates, isIndex);
+    if (isIndex && match === undefined) continue; // an ordinary index: its entries repeat rows found elsewhere
+    const fieldCount = Math.max(0, ...shapes.map((shape) => shape.length));
+    const table = match?.candidate.decode ?? unknownTable(`orphan-${fieldCount}-columns`, fieldCount, false);
+    const reason =
+      match === undefined
+        ? `b-tree rooted at page ${root}; no carved schema fits its records: columns inferred (c0…c${fieldCount - 1})`
+        : `b-tree rooted at page ${root}; schema of table ${match.candidate.schema.name} from the sqlite_master carved at ${match.candidate.database} (records fit ${(match.fit * 100).toFixed(0)}%)`;
+    for (const leaf of leaves) decodePage(leaf, isIndex ? 'index-leaf' : 'table-leaf', undefined, table, reason);
+    const interiorByPage = new Map<number, number[]>();
+    for (const cell of walk.indexInteriorCells) interiorByPage.set(cell.pageNumber, [...(interiorByPage.get(cell.pageNumber) ?? []), cell.offsetInPage]);
+    for (const [pageNumber, offsets] of interiorByPage) decodePage(pageNumber, 'index-interior', offsets, table, reason);
+  }
+  // Grid pages no walk reached (freelist leaves, a lost subtree): alone, but with their page number.
+  for (const page of database.pages) {
+    if (reached.has(page.pageNumber) || visited.has(page.pageNumber) || page.hit.emptied) continue;
+    if (page.hit.pageType !== PageType.tableLeaf && page.hit.pageType !== PageType.indexLeaf) continue;
+    const isIndex = page.hit.pageType === PageType.indexLeaf;
+    const shapes = shapesOf(reader, [page.pageNumber], usableSize, isIndex ? 'index-leaf' : 'table-leaf');
+    const match = matchPage(shapes, candidates, isIndex);
+    if (isIndex && match === undefined) continue;
+    const fieldCount = Math.max(0, ...shapes.map((shape) => shape.length));
+    const table = match?.candidate.decode ?? unknownTable(`orphan-${fieldCount}-columns`, fieldCount, false);
+    decodePage(page.pageNumber, isIndex ? 'index-leaf' : 'table-leaf', undefined, table, match === undefined ? 'reached by no b-tree walk; columns inferred' : `reached by no b-tree walk; schema of table ${match.candidate.schema.name}`);
+  }
 }

@@ -29,10 +29,12 @@ interface Planted {
   readonly imagePath: string;
   readonly databasePath: string;
   readonly otherVersionPath: string;
+  /** A third database planted with its page 1 zeroed (header lost). */
+  readonly headerlessPath: string;
   readonly walPath: string;
   readonly journalPath: string;
   readonly journalDatabasePath: string;
-  readonly offsets: { database: number; wal: number; journal: number; truncated: number; samePage: number; otherPage: number };
+  readonly offsets: { database: number; wal: number; journal: number; truncated: number; samePage: number; otherPage: number; headerless: number };
   /** Page of `databasePath` copied to `samePage`; page of `otherVersionPath` copied to `otherPage`. */
   readonly pages: { same: number; other: number };
   readonly size: number;
@@ -50,6 +52,8 @@ CREATE TABLE trans_record (id INTEGER PRIMARY KEY, trace_no TEXT, amount INTEGER
     `WITH RECURSIVE c(x) AS (SELECT ${from} UNION ALL SELECT x+1 FROM c WHERE x<${to}) INSERT INTO trans_record SELECT x, printf('%06d', x), x*37, x/4.0, printf('${label} %d', x) FROM c;`;
   runSqlite(databasePath, `${schema}\n${rows(1, 400, 'live')}`);
   runSqlite(otherVersionPath, `${schema}\n${rows(1000, 1300, 'older')}`);
+  const headerlessPath = join(directory, 'ledger-headerless.db');
+  runSqlite(headerlessPath, `${schema}\n${rows(2000, 2600, 'lost header')}`);
   const wal = makeWalWithRestarts(join(directory, 'wal'));
   const journal = makePersistJournal(join(directory, 'journal'));
   const database = new Uint8Array(readFileSync(databasePath));
@@ -63,6 +67,7 @@ CREATE TABLE trans_record (id INTEGER PRIMARY KEY, trace_no TEXT, amount INTEGER
     truncated: size - 2 * 1024 - 512, // the image ends inside page 3
     samePage: 5 * MiB + 512 * 9,
     otherPage: 5 * MiB + 512 * 21,
+    headerless: 1 * MiB + 512 * 17,
   };
   const pages = { same: 4, other: 5 };
   image.set(database, offsets.database);
@@ -71,9 +76,12 @@ CREATE TABLE trans_record (id INTEGER PRIMARY KEY, trace_no TEXT, amount INTEGER
   image.set(database.subarray(0, size - offsets.truncated), offsets.truncated);
   image.set(database.subarray((pages.same - 1) * 1024, pages.same * 1024), offsets.samePage);
   image.set(other.subarray((pages.other - 1) * 1024, pages.other * 1024), offsets.otherPage);
+  const headerless = new Uint8Array(readFileSync(headerlessPath));
+  headerless.fill(0, 0, 1024);
+  image.set(headerless, offsets.headerless);
   const imagePath = join(directory, 'noise.bin');
   writeFileSync(imagePath, image);
-  return { imagePath, databasePath, otherVersionPath, walPath: wal.walPath, journalPath: journal.journalPath, journalDatabasePath: journal.databasePath, offsets, pages, size };
+  return { imagePath, databasePath, otherVersionPath, headerlessPath, walPath: wal.walPath, journalPath: journal.journalPath, journalDatabasePath: journal.databasePath, offsets, pages, size };
 }
 
 describe.skipIf(!hasSqlite3())('carveImage on a noise image with planted structures', () => {
@@ -172,6 +180,22 @@ describe.skipIf(!hasSqlite3())('carveImage on a noise image with planted structu
     }
   });
 
+  it('puts a database whose header is lost back together by its b-tree links, and decodes it with the carved schema', () => {
+    expect(image.headerlessDatabases).toHaveLength(1);
+    const headerless = image.headerlessDatabases[0];
+    const size = readFileSync(planted.headerlessPath).length;
+    expect(headerless).toMatchObject({ imageOffset: planted.offsets.headerless, pageSize: 1024, pageCount: size / 1024, name: `${planted.imagePath}@0x${planted.offsets.headerless.toString(16).padStart(8, '0')}-headerless` });
+    expect(headerless?.pages.map((page) => page.pageNumber)).toEqual(Array.from({ length: size / 1024 - 1 }, (_, index) => index + 2));
+    const carved = image.records();
+    const records = carved.records.map((item) => item.record).filter((record) => record.database === headerless?.name);
+    expect(records.every((record) => record.table === 'trans_record' && record.state === 'orphan' && record.foundBy === 'page-scan')).toBe(true);
+    expect(sortRows(asOracleRows(records, false))).toEqual(sortRows(oracleRows(planted.headerlessPath, 'trans_record')));
+    const sample = records[0];
+    expect(sample === undefined ? '' : renderPath(sample.path)).toMatch(new RegExp(`> range@0x${planted.offsets.headerless.toString(16).padStart(8, '0')}\\+0x[0-9a-f]{8} > sqlite-page#\\d+ > cell@0x[0-9a-f]{8}$`));
+    expect(sample?.imageOffset).toBe(planted.offsets.headerless + ((sample?.pageNumber ?? 1) - 1) * 1024 + (sample?.offsetInPage ?? 0));
+    expect(sample?.confidence.reasons[0]).toMatch(/header-less database reassembled at 0x00102200 by b-tree links .*schema of table trans_record/);
+  });
+
   it('gives the same carriers and records with 0 workers and any window size', async () => {
     const summary = (carved: CarvedImage): unknown => ({
       hits: carved.hits,
@@ -180,6 +204,7 @@ describe.skipIf(!hasSqlite3())('carveImage on a noise image with planted structu
       journals: carved.journals,
       fragments: [carved.walFragments, carved.journalFragments],
       orphans: carved.orphanPages,
+      headerless: carved.headerlessDatabases,
       records: carved.records().records.map((item) => [item.record.rawSha256, item.record.imageOffset, item.page.sightings.length]),
     });
     const reference = summary(image);
@@ -230,6 +255,7 @@ describe('assembleCarriers', () => {
       walFragments: [],
       journals: [],
       journalFragments: [],
+      headerlessDatabases: [],
       orphanPages: [],
       freelistTrunkCandidates: [],
       issues: [],
