@@ -181,7 +181,9 @@ export function assembleCarriers(hits: readonly Hit[], source: ByteSource, image
   for (const fragment of walFragments) logExtents.push({ start: fragment.imageOffset, end: fragment.imageOffset + fragment.sizeInBytes });
   const journalFragments = journalFragmentsOf(sorted, claimedRecords, source, imagePath);
   for (const fragment of journalFragments) logExtents.push({ start: fragment.zeroedHeaderImageOffset ?? fragment.imageOffset, end: fragment.imageOffset + fragment.sizeInBytes });
-  const insideLog = (offset: number): boolean => logExtents.some((extent) => offset > extent.start && offset < extent.end);
+  const insideLogExtent = extentIndex(logExtents);
+  // Strictly inside: a log's own first byte is not "inside" it.
+  const insideLog = (offset: number): boolean => insideLogExtent(offset, false);
 
   const databases: CarvedDatabase[] = [];
   for (const hit of sorted) {
@@ -190,7 +192,8 @@ export function assembleCarriers(hits: readonly Hit[], source: ByteSource, image
     if (carved !== undefined) databases.push(carved);
   }
   const databaseExtents: Extent[] = databases.map((database) => ({ start: database.imageOffset, end: database.imageOffset + database.sizeInBytes }));
-  const insideDatabase = (offset: number): boolean => databaseExtents.some((extent) => offset >= extent.start && offset < extent.end);
+  const insideDatabaseExtent = extentIndex(databaseExtents);
+  const insideDatabase = (offset: number): boolean => insideDatabaseExtent(offset, true);
 
   const loosePages: BtreePageHit[] = [];
   const freelistTrunkCandidates: FreelistTrunkHit[] = [];
@@ -200,6 +203,38 @@ export function assembleCarriers(hits: readonly Hit[], source: ByteSource, image
   }
   const reassembled = reassembleOrphans(loosePages, source, imagePath);
   return { databases, wals, walFragments, journals, journalFragments, headerlessDatabases: reassembled.databases, orphanPages: reassembled.remaining, freelistTrunkCandidates, issues };
+}
+
+/**
+ * Membership test over extents that may overlap, in O(log n): extents sorted by start with a
+ * running maximum of their ends, so the candidates for an offset are found by binary search.
+ */
+function extentIndex(extents: readonly Extent[]): (offset: number, includeStart: boolean) => boolean {
+  const sorted = [...extents].sort((a, b) => a.start - b.start);
+  const runningEnd: number[] = [];
+  let maximum = Number.NEGATIVE_INFINITY;
+  for (const extent of sorted) {
+    maximum = Math.max(maximum, extent.end);
+    runningEnd.push(maximum);
+  }
+  return (offset: number, includeStart: boolean): boolean => {
+    // Last extent starting at or before the offset.
+    let low = 0;
+    let high = sorted.length - 1;
+    let found = -1;
+    while (low <= high) {
+      const middle = (low + high) >> 1;
+      if ((sorted[middle] as Extent).start <= offset) {
+        found = middle;
+        low = middle + 1;
+      } else high = middle - 1;
+    }
+    for (let index = found; index >= 0 && (runningEnd[index] as number) > offset; index--) {
+      const extent = sorted[index] as Extent;
+      if (offset < extent.end && (includeStart ? offset >= extent.start : offset > extent.start)) return true;
+    }
+    return false;
+  };
 }
 
 function carveDatabase(hit: SqliteHeaderHit, source: ByteSource, btreeByOffset: ReadonlyMap<number, BtreePageHit>, imagePath: SourcePath, issues: Issue[]): CarvedDatabase | undefined {

@@ -90,7 +90,7 @@ export async function carveImage(location: string, options: CarveImageOptions = 
       timing: scan.timing,
       source,
       records(): CarvedRecords {
-        records ??= collectCarvedRecords(source, carriers.databases, carriers.orphanPages, carriers.headerlessDatabases);
+        records ??= collectCarvedRecords(source, carriers);
         return records;
       },
       close(): void {

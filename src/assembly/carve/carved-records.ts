@@ -40,17 +40,20 @@ import { unknownTable } from '../../recovery/table-info.js';
 import type { BtreePageHit } from '../../scanning/hits.js';
 import type { ByteSource } from '../../sources/byte-source.js';
 import { SourcePageReader } from '../../sources/page-reader.js';
-import type { CarvedDatabase } from './carriers.js';
+import { u32beUnchecked } from '../../bytes/read.js';
+import type { CarvedDatabase, CarvedJournal, CarvedWal, JournalFragment, WalFragment } from './carriers.js';
 import type { SchemaCandidate } from './schema-match.js';
 import { matchPage, schemaCandidate } from './schema-match.js';
 
 /** One place a page (and so each of its records) was found. */
 export interface PageSighting {
+  /** What holds the page there. */
+  readonly carrier: 'database' | 'headerless-database' | 'orphan-page' | 'wal-frame' | 'journal-record';
   /** Image offset of the page's first byte. */
   readonly imageOffset: number;
-  /** The carved database holding it, or undefined for an orphan page. */
+  /** The carved database holding it (undefined for an orphan page, a WAL frame or a journal record). */
   readonly database: string | undefined;
-  /** Page number in that database (undefined for an orphan page). */
+  /** Page number in that database, or the page number a WAL frame or journal record names (undefined for an orphan page). */
   readonly pageNumber: number | undefined;
 }
 
@@ -98,12 +101,20 @@ export function databaseReader(source: ByteSource, database: CarvedDatabase): So
  * Decodes every carved database's live b-trees and every orphan page, de-duplicated by page
  * content (module comment). Databases are taken in the order given (image order).
  */
-export function collectCarvedRecords(
-  source: ByteSource,
-  databases: readonly CarvedDatabase[],
-  orphanPages: readonly BtreePageHit[],
-  headerlessDatabases: readonly HeaderlessDatabase[] = [],
-): CarvedRecords {
+/** The carriers records are collected from (a CarrierSet fits). */
+export interface RecordCarriers {
+  readonly databases: readonly CarvedDatabase[];
+  readonly headerlessDatabases?: readonly HeaderlessDatabase[];
+  readonly orphanPages: readonly BtreePageHit[];
+  readonly wals?: readonly CarvedWal[];
+  readonly walFragments?: readonly WalFragment[];
+  readonly journals?: readonly CarvedJournal[];
+  readonly journalFragments?: readonly JournalFragment[];
+}
+
+export function collectCarvedRecords(source: ByteSource, carriers: RecordCarriers): CarvedRecords {
+  const { databases, orphanPages } = carriers;
+  const headerlessDatabases = carriers.headerlessDatabases ?? [];
   const records: SightedRecord[] = [];
   const pages: DistinctPage[] = [];
   const byHash = new Map<string, DistinctPage>();
@@ -143,7 +154,7 @@ export function collectCarvedRecords(
         if (bytes === undefined) continue;
         // Interior-cell work and leaf work on one page decode different cells: keep them apart.
         const key = work.interiorCellOffsets === undefined ? sha256Hex(bytes) : `${sha256Hex(bytes)}:interior`;
-        const sighting: PageSighting = { imageOffset: database.imageOffset + (work.pageNumber - 1) * database.pageSize, database: database.name, pageNumber: work.pageNumber };
+        const sighting: PageSighting = { carrier: 'database', imageOffset: database.imageOffset + (work.pageNumber - 1) * database.pageSize, database: database.name, pageNumber: work.pageNumber };
         const page = register(key, database.pageSize, sighting);
         if (page === undefined) continue;
         const batch = decodeLivePages(reader, {
@@ -165,13 +176,36 @@ export function collectCarvedRecords(
   const imagePath = rootPath(databases[0]?.path ?? headerlessDatabases[0]?.path);
   for (const orphan of orphanPages) {
     const bytes = source.read(orphan.imageOffset, orphan.pageSize);
-    const sighting: PageSighting = { imageOffset: orphan.imageOffset, database: undefined, pageNumber: undefined };
+    const sighting: PageSighting = { carrier: 'orphan-page', imageOffset: orphan.imageOffset, database: undefined, pageNumber: undefined };
     const page = register(sha256Hex(bytes), orphan.pageSize, sighting);
     if (page === undefined || orphan.emptied) continue;
     const pagePath = extendPath(imagePath ?? { layer: { kind: 'file', location: source.location }, parent: null }, { kind: 'range', start: orphan.imageOffset, length: bytes.length });
     const decoded = decodeOrphanPage(bytes, orphan, pagePath, candidates, encodingOf(databases));
     keep(page, decoded.records);
     issues.push(...decoded.issues);
+  }
+  // WAL frames and journal records are decoded by the WAL and journal assembly (their states differ);
+  // here a frame or record whose page equals a page found above is one more sighting of it.
+  const sightOnly = (pageOffset: number, pageSize: number, carrier: 'wal-frame' | 'journal-record', pageNumber: number): void => {
+    const known = byHash.get(sha256Hex(source.read(pageOffset, pageSize)));
+    if (known !== undefined && known.pageSize === pageSize) known.sightings.push({ carrier, imageOffset: pageOffset, database: undefined, pageNumber });
+  };
+  if (byHash.size > 0) {
+    for (const wal of carriers.wals ?? []) {
+      for (let index = 0; index < wal.frameCount; index++) {
+        const frameOffset = wal.imageOffset + 32 + index * (24 + wal.pageSize);
+        sightOnly(frameOffset + 24, wal.pageSize, 'wal-frame', u32beUnchecked(source.read(frameOffset, 4), 0));
+      }
+    }
+    for (const fragment of carriers.walFragments ?? []) for (const frame of fragment.frames) sightOnly(frame.imageOffset + 24, frame.pageSize, 'wal-frame', frame.pageNumber);
+    for (const journal of carriers.journals ?? []) {
+      if (journal.pageSize === undefined) continue;
+      for (let offset = journal.imageOffset + journal.sectorSize; offset + journal.pageSize + 8 <= journal.imageOffset + journal.sizeInBytes; offset += journal.pageSize + 8) {
+        const pageNumber = u32beUnchecked(source.read(offset, 4), 0);
+        if (pageNumber !== 0) sightOnly(offset + 4, journal.pageSize, 'journal-record', pageNumber);
+      }
+    }
+    for (const fragment of carriers.journalFragments ?? []) for (const record of fragment.records) sightOnly(record.imageOffset + 4, record.pageSize, 'journal-record', record.pageNumber);
   }
   return { records, pages, schemas, issues };
 }
@@ -294,7 +328,7 @@ function decodeHeaderless(
     const bytes = reader.readPage(pageNumber);
     if (bytes === undefined) return;
     const path = pagePathOf(database.path, pageNumber, database.pageSize);
-    const sighting: PageSighting = { imageOffset: database.imageOffset + (pageNumber - 1) * database.pageSize, database: database.name, pageNumber };
+    const sighting: PageSighting = { carrier: 'headerless-database', imageOffset: database.imageOffset + (pageNumber - 1) * database.pageSize, database: database.name, pageNumber };
     const distinct = register(offsets === undefined ? sha256Hex(bytes) : `${sha256Hex(bytes)}:interior`, database.pageSize, sighting);
     if (distinct === undefined) return;
     const parsed = parseBtreePage(bytes, 0, 0, usableSize, path);

@@ -182,9 +182,9 @@ for (const scenario of scenarios) {
       const carved = image.records();
       const shared = carved.pages.filter((page) => page.sightings.length > 1);
       expect(shared.length).toBeGreaterThan(0);
-      for (const page of shared) {
-        expect(new Set(page.sightings.map((sighting) => sighting.database))).toEqual(new Set([image.databases.find((d) => d.imageOffset === oldOffset)?.name, image.databases.find((d) => d.imageOffset === liveOffset)?.name]));
-        for (const sighting of page.sightings) {
+      for (const page of shared.filter((candidate) => candidate.sightings.filter((sighting) => sighting.carrier === 'database').length > 1)) {
+        expect(new Set(page.sightings.filter((sighting) => sighting.carrier === 'database').map((sighting) => sighting.database))).toEqual(new Set([image.databases.find((d) => d.imageOffset === oldOffset)?.name, image.databases.find((d) => d.imageOffset === liveOffset)?.name]));
+        for (const sighting of page.sightings.filter((candidate) => candidate.carrier === 'database')) {
           const base = image.databases.find((database) => database.name === sighting.database)?.imageOffset ?? -1;
           expect(sighting.imageOffset).toBe(base + ((sighting.pageNumber ?? 1) - 1) * scenario.pageSize);
         }
@@ -192,7 +192,9 @@ for (const scenario of scenarios) {
       // Every live row of each database is there once; rows of shared pages are not repeated.
       const liveCount = [...liveRows(image, liveOffset).values()].reduce((sum, rows) => sum + rows.length, 0);
       const oldCount = [...liveRows(image, oldOffset).values()].reduce((sum, rows) => sum + rows.length, 0);
-      const duplicated = shared.reduce((sum, page) => sum + page.recordIndexes.length * (page.sightings.length - 1), 0);
+      const duplicated = shared.reduce((sum, page) => sum + page.recordIndexes.length * (page.sightings.filter((sighting) => sighting.carrier === 'database').length - 1), 0);
+      // A WAL frame holding a page equal to a database page is a sighting of it too (never decoded here).
+      for (const page of shared) for (const sighting of page.sightings) expect(['database', 'wal-frame']).toContain(sighting.carrier);
       expect(carved.records.length).toBe(liveCount + oldCount - duplicated);
       expect(duplicated).toBeGreaterThan(0);
     });

@@ -34,7 +34,7 @@ interface Planted {
   readonly walPath: string;
   readonly journalPath: string;
   readonly journalDatabasePath: string;
-  readonly offsets: { database: number; wal: number; journal: number; truncated: number; samePage: number; otherPage: number; headerless: number };
+  readonly offsets: { database: number; wal: number; journal: number; truncated: number; samePage: number; otherPage: number; headerless: number; walDatabase: number };
   /** Page of `databasePath` copied to `samePage`; page of `otherVersionPath` copied to `otherPage`. */
   readonly pages: { same: number; other: number };
   readonly size: number;
@@ -68,10 +68,13 @@ CREATE TABLE trans_record (id INTEGER PRIMARY KEY, trace_no TEXT, amount INTEGER
     samePage: 5 * MiB + 512 * 9,
     otherPage: 5 * MiB + 512 * 21,
     headerless: 1 * MiB + 512 * 17,
+    walDatabase: 4 * MiB + 512 * 1024 + 512 * 5,
   };
   const pages = { same: 4, other: 5 };
   image.set(database, offsets.database);
   image.set(wal.wal, offsets.wal);
+  // The WAL's own database, as SQLite left it at close (every frame checkpointed into it).
+  image.set(new Uint8Array(readFileSync(wal.databasePath)), offsets.walDatabase);
   image.set(journal.journal ?? new Uint8Array(0), offsets.journal);
   image.set(database.subarray(0, size - offsets.truncated), offsets.truncated);
   image.set(database.subarray((pages.same - 1) * 1024, pages.same * 1024), offsets.samePage);
@@ -131,6 +134,21 @@ describe.skipIf(!hasSqlite3())('carveImage on a noise image with planted structu
     expect(image.walFragments).toEqual([]);
   });
 
+  it("counts a WAL frame whose page equals a database page as one more sighting of that page", () => {
+    const walDatabase = image.databases.find((candidate) => candidate.imageOffset === planted.offsets.walDatabase);
+    expect(walDatabase).toBeDefined();
+    const carved = image.records();
+    const sighted = carved.pages.filter((page) => page.sightings.some((sighting) => sighting.carrier === 'wal-frame'));
+    expect(sighted.length).toBeGreaterThan(0);
+    for (const page of sighted) {
+      expect(page.sightings[0]).toMatchObject({ carrier: 'database', database: walDatabase?.name });
+      for (const sighting of page.sightings.filter((candidate) => candidate.carrier === 'wal-frame')) {
+        expect(sighting.pageNumber).toBe(page.sightings[0]?.pageNumber);
+        expect((sighting.imageOffset - planted.offsets.wal - 32 - 24) % (24 + 512)).toBe(0);
+      }
+    }
+  });
+
   it('finds the PERSIST journal by its records (header zeroed) and parses it as from the file', () => {
     const journalBytes = new Uint8Array(readFileSync(planted.journalPath));
     expect(image.journals).toEqual([]);
@@ -152,8 +170,8 @@ describe.skipIf(!hasSqlite3())('carveImage on a noise image with planted structu
     const database = image.databases.find((candidate) => candidate.imageOffset === planted.offsets.database);
     const truncated = image.databases.find((candidate) => candidate.imageOffset === planted.offsets.truncated);
     expect(same?.sightings).toEqual([
-      { imageOffset: planted.offsets.database + (planted.pages.same - 1) * 1024, database: database?.name, pageNumber: planted.pages.same },
-      { imageOffset: planted.offsets.samePage, database: undefined, pageNumber: undefined },
+      { carrier: 'database', imageOffset: planted.offsets.database + (planted.pages.same - 1) * 1024, database: database?.name, pageNumber: planted.pages.same },
+      { carrier: 'orphan-page', imageOffset: planted.offsets.samePage, database: undefined, pageNumber: undefined },
     ]);
     // The truncated copy holds pages 1-3 only, so page 4 is not sighted there.
     expect(truncated?.name).toBeDefined();
