@@ -1,6 +1,8 @@
 /**
  * The one place that knows piscina. `workers = 0` runs tasks in-process (same code path).
  * A thrown error reaching here is a bug by definition: it becomes `internal.worker-crash`.
+ * Records come back packed (record-batch.ts); rendered report text (a live-pages task with
+ * `render`) comes back as UTF-8 bytes with record boundaries (reports/render.ts), cloned as is.
  */
 import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';

@@ -40,10 +40,12 @@
  * issueSortKey). A record lands in the DFXML `diskimageobject` of the input whose `path` or
  * `absolutePath` equals the location of its chain's file layer, else in a top-level `fileobject`.
  *
- * Cost (bench.test.ts, busy 2-core machine): rendering is about 100 µs per record with CSV, DFXML
- * and NDJSON (XMLBuilder is most of it, csv-stringify next); appending rendered text costs the
- * writer's thread a few µs per record (stamping, UTF-8 encoding, SHA-256, write), so a scan renders
- * in its pool workers (`exhume scan`: EvidenceSink.renderSpecFor / addRendered).
+ * Cost (100k-row bench table of 15 columns, busy 2-core machine): rendering is about 100 µs per
+ * record with CSV, DFXML and NDJSON (XMLBuilder three quarters of it, csv-stringify most of the
+ * rest); appending a rendered batch costs the writer's thread about 15 µs per record (copying the
+ * UTF-8 bytes with the ids put in, SHA-256, write, garbage collection). So `exhume scan` renders in
+ * its pool workers (EvidenceSink.renderSpecFor / addRendered, bench/scan-full.js) and the writer's
+ * thread is no longer what limits a scan.
  *
  * Programmer errors throw (a record for a table never added, overlapping calls, use after finish,
  * a verification list of the wrong length); I/O errors propagate as thrown errors.

@@ -64,6 +64,8 @@ const hostile = [
   '<fileobject><id>0</id></fileobject>',
   '&amp; <b>',
   'x'.repeat(3000),
+  'emoji 😀 pair',
+  'lone \uD800 surrogate',
 ];
 
 const DATABASE = 'db <id>0</id> "quoted", name.db';
@@ -164,10 +166,10 @@ describe('rendered records', () => {
       for (const table of [TABLE, OTHER]) {
         const output = manifest.outputs.find((entry) => entry.kind === 'records' && entry.table === table.table);
         const mine = numbered.filter(({ record }) => record.table === table.table);
-        expect(readFileSync(join(directory, output?.path ?? ''), 'utf8'), table.table).toBe(await expectedCsv(table, mine, excel));
+        expect(readFileSync(join(directory, output?.path ?? '')), table.table).toEqual(Buffer.from(await expectedCsv(table, mine, excel), 'utf8'));
         expect(output?.itemCount).toBe(mine.length);
       }
-      expect(readFileSync(join(directory, 'report.xml'), 'utf8')).toBe(expectedXml(reportRun, numbered, [TABLE, OTHER]));
+      expect(readFileSync(join(directory, 'report.xml'))).toEqual(Buffer.from(expectedXml(reportRun, numbered, [TABLE, OTHER]), 'utf8'));
       const recordLines = readFileSync(join(directory, 'evidence.ndjson'), 'utf8')
         .split('\n')
         .filter((line) => line.startsWith('{"kind":"record"'));
