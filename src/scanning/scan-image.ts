@@ -55,6 +55,12 @@ export interface ScanImageOptions extends WindowPlanOptions {
   readonly leadWindowCount?: number;
   /** Called after each window's result arrives (tests, custom progress). */
   readonly onWindow?: (result: ScanWindowResult, window: ScanWindow) => void | Promise<void>;
+  /**
+   * How the main thread opens the image (default: read-only, split segments as one). A seam for
+   * tests that need a medium with unreadable sectors; with `shared` reads every byte the scan and
+   * the hashes see comes through it.
+   */
+  readonly openSource?: (fileSystemPaths: readonly string[], location: string) => ByteSource;
 }
 
 export interface ImageScanTiming {
@@ -129,7 +135,7 @@ export async function scanImage(fileSystemPath: string, options: ScanImageOption
   const fileSystemPaths = splitSegmentPaths(fileSystemPath);
   const location = options.location ?? (fileSystemPaths[0] as string);
   const identitiesBefore = fileIdentities(fileSystemPaths);
-  const source = openSegments(fileSystemPaths, location);
+  const source = (options.openSource ?? openSegments)(fileSystemPaths, location);
   const ownPool = options.pool === undefined;
   const pool = options.pool ?? new ScanPool(options.workers ?? 2);
   const progress = new ProgressBar(options.progress);

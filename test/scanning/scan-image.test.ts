@@ -15,6 +15,7 @@ import { ScanPool } from '../../src/scanning/scan-pool.js';
 import { HitKind } from '../../src/scanning/signatures.js';
 import type { ByteSource } from '../../src/sources/byte-source.js';
 import { MemorySource } from '../../src/sources/byte-source.js';
+import { openSegments } from '../../src/sources/split-raw.js';
 import { noise } from '../support/bytes.js';
 import { makeTempDir, removeDir } from '../support/sqlite3.js';
 import { buildWal } from '../support/wal-fixtures.js';
@@ -114,6 +115,30 @@ describe('scanImage', () => {
     const messages = result.issues.filter((found) => found.code === 'input.changed-during-scan').map((found) => found.message);
     expect(messages.some((message) => message.startsWith(`${rewritten} changed while it was scanned: SHA-256 ${result.hashes?.sha256} during the scan, `))).toBe(true);
     expect(result.hashes?.complete).toBe(false);
+  });
+
+  it('reports unreadable sectors with their range, hashes them as zeros and scans on', async () => {
+    const bad = { start: 3 * 1024 * 1024 + 4096, length: 1536 };
+    const openSource = (paths: readonly string[], location: string): ByteSource => {
+      const inner = openSegments(paths, location);
+      return {
+        location,
+        sizeInBytes: inner.sizeInBytes,
+        read(offset: number, length: number): Uint8Array {
+          if (offset < bad.start + bad.length && offset + length > bad.start) throw new Error('EIO: i/o error, read');
+          return inner.read(offset, length);
+        },
+        close: () => inner.close(),
+      };
+    };
+    const result = await scanImage(imagePath, { workers: 1, windowSizeInBytes: 1024 * 1024, openSource, progress: { quiet: true } });
+    expect(result.unreadable).toEqual([{ imageOffset: bad.start, lengthInBytes: bad.length, message: 'EIO: i/o error, read' }]);
+    expect(result.issues.map((found) => [found.code, found.offsetInLeaf, found.message])).toEqual([['scan.read-error', bad.start, 'Read error at 0x00301000, 1536 bytes: EIO: i/o error, read; scanned as zeros']]);
+    const zeroed = Uint8Array.from(image);
+    zeroed.fill(0, bad.start, bad.start + bad.length);
+    const expected = await new AlongsideHasher(new MemorySource('zeroed', zeroed)).finish();
+    expect(result.hashes).toEqual({ sha256: expected.sha256, md5: expected.md5, sizeInBytes: image.length, complete: false, unreadable: result.unreadable });
+    expect(unpackHits(result.hits).map((hit) => hit.kind)).toEqual(['wal-header', 'wal-frame', 'wal-frame', 'wal-frame', 'wal-frame']);
   });
 
   it('throws when the image cannot be opened', async () => {

@@ -2,12 +2,15 @@
  * Records of carved carriers, de-duplicated by page content.
  *
  * A raw image often holds the same page several times: the live database and a deleted older
- * copy share every page the later writes did not touch, and a deleted fragment may repeat live
- * pages. Decoding each copy would report every such row several times, and a later step would
- * have to guess which is which. Instead, every page is identified by the SHA-256 of its bytes;
- * the first place it is found (databases in image order, then orphan pages) decodes it, and every
- * other place becomes one more sighting of the same records. A record thus has one provenance
- * chain (its first sighting) and a list of sightings, each with its image offset.
+ * copy share every page the later writes did not touch, a deleted fragment may repeat live pages,
+ * and a WAL frame or journal record may hold a page the database also holds. Decoding each copy
+ * would report every such row several times, and a later step would have to guess which is
+ * which. Instead, every page is identified by the SHA-256 of its bytes; the first place it is
+ * found decodes it (header-anchored databases in image order, then header-less databases
+ * reassembled by b-tree links, then orphan pages), and every other place becomes one more
+ * sighting of the same records. A record thus has one provenance chain (its first sighting) and
+ * a list of sightings, each with its image offset. WAL frames and journal records only add
+ * sightings: their own versions are decoded by the WAL and journal assembly, whose states differ.
  *
  * Orphan pages (b-tree pages no carved database holds) are decoded with the schema of a carved
  * sqlite_master table that their records fit (schema-match.ts), or with an inferred schema named
@@ -15,9 +18,11 @@
  * the page number is unknown, the image offset is exact.
  */
 import { formatOffset } from '../../bytes/offsets.js';
+import { u32beUnchecked } from '../../bytes/read.js';
 import { sha256Hex } from '../../bytes/sha256.js';
 import type { EvidenceRecord } from '../../evidence/record.js';
 import { RecordState, RecordStatus } from '../../evidence/record.js';
+import { headerOffsetOf, pagePath as pagePathOf, walkBtree } from '../../formats/sqlite/btree.js';
 import { PageType } from '../../formats/sqlite/layout.js';
 import type { TextEncoding } from '../../formats/sqlite/layout.js';
 import type { PageReader } from '../../formats/sqlite/page-reader.js';
@@ -27,21 +32,19 @@ import { parseRecordHeader } from '../../formats/sqlite/record.js';
 import type { Issue } from '../../issues/issue.js';
 import type { SourcePath } from '../../provenance/path.js';
 import { extendPath, toImageOffset } from '../../provenance/path.js';
+import type { DatabaseSchema } from '../../recovery/database.js';
+import { planTablePages, readSchema } from '../../recovery/database.js';
+import type { PageDecodeContext } from '../../recovery/decode-cells.js';
+import { decodeCells } from '../../recovery/decode-cells.js';
 import type { PageWork } from '../../recovery/live-records.js';
 import { decodeLivePages, pageWorkOf } from '../../recovery/live-records.js';
-import { planTablePages, readSchema } from '../../recovery/database.js';
-import type { DatabaseSchema } from '../../recovery/database.js';
-import { decodeCells } from '../../recovery/decode-cells.js';
-import type { PageDecodeContext } from '../../recovery/decode-cells.js';
 import type { TableDecodeInfo } from '../../recovery/table-info.js';
-import { headerOffsetOf, pagePath as pagePathOf, walkBtree } from '../../formats/sqlite/btree.js';
-import type { HeaderlessDatabase } from './reassemble.js';
 import { unknownTable } from '../../recovery/table-info.js';
 import type { BtreePageHit } from '../../scanning/hits.js';
 import type { ByteSource } from '../../sources/byte-source.js';
 import { SourcePageReader } from '../../sources/page-reader.js';
-import { u32beUnchecked } from '../../bytes/read.js';
 import type { CarvedDatabase, CarvedJournal, CarvedWal, JournalFragment, WalFragment } from './carriers.js';
+import type { HeaderlessDatabase } from './reassemble.js';
 import type { SchemaCandidate } from './schema-match.js';
 import { matchPage, schemaCandidate } from './schema-match.js';
 
