@@ -17,127 +17,196 @@
 import type { EvidenceRecord, IntegrityFlag, RecordStatus, SqlText, StorageClass } from '../evidence/record.js';
 import { IntegrityFlag as Flags, RecordStatus as Statuses } from '../evidence/record.js';
 import { renderPath } from '../provenance/path.js';
+import type { FreedRecord } from '../recovery/freed/build-record.js';
+import type { LivePageDigests } from '../recovery/freed/record-digest.js';
 
 export interface TableKeyInfo {
   readonly name: string;
   readonly withoutRowid: boolean;
-  /** INTEGER PRIMARY KEY column (its value is the rowid), or −1. */
-  readonly rowidAliasIndex: number;
-  /** WITHOUT ROWID primary-key columns, in key order. */
-  readonly primaryKeyColumns: readonly number[];
   /**
-   * Column sets declared UNIQUE (UNIQUE constraints, UNIQUE indexes, a non-alias PRIMARY KEY):
-   * a record with a lost rowid whose unique key is live with other values is an older version.
+   * What the record digests' field sets mean (recovery/freed/signature.ts `digestFieldSets`): for
+   * WITHOUT ROWID tables set 0 is the primary key; every other set is a UNIQUE column set, named
+   * here for the reasons text.
    */
-  readonly uniqueColumnSets: readonly (readonly number[])[];
+  readonly uniqueSetLabels: readonly string[];
 }
 
-/** Digests of the live rows of one table: plain data (Maps of numbers), built incrementally. */
+/**
+ * Digests of the live rows of one table, as typed arrays (plain data, compact: 8 bytes a number),
+ * filled page by page with `addLiveDigests` and sorted once by `finishLiveKeyIndex`.
+ */
 export interface LiveKeyIndex {
   readonly table: TableKeyInfo;
-  /** Rowid (rowid tables) or primary-key digest (WITHOUT ROWID) → digest of every column. */
-  readonly byKey: Map<string | number, number>;
-  /** Digest of every column except the rowid alias → a rowid (or key) of a live row holding them. */
-  readonly byValues: Map<number, string>;
-  /** Per unique column set (same order as the table's): digest of the set's values → live rowid or key. */
-  readonly byUnique: Map<number, string>[];
+  /** Rowid (rowid tables) or primary-key digest (WITHOUT ROWID), and the full digest of that row. */
+  keys: Float64Array;
+  keyDigests: Float64Array;
+  /** Full digests in insertion order, with the key of the row holding each, and sorted for lookups. */
+  valueDigests: Float64Array;
+  valueOwners: Float64Array;
+  sortedValueDigests: Float64Array;
+  /** Per UNIQUE set: digests with the owning key, and sorted. */
+  uniqueDigests: Float64Array[];
+  uniqueOwners: Float64Array[];
+  sortedUniqueDigests: Float64Array[];
   liveCount: number;
+  finished: boolean;
 }
 
-const FNV_PRIME = 0x01000193;
-
-/** 52-bit digest of a string (two FNV-1a lanes); exact equality is what matters, not secrecy. */
-export function digest52(text: string): number {
-  let first = 0x811c9dc5;
-  let second = 0x01234567;
-  for (let index = 0; index < text.length; index++) {
-    const code = text.charCodeAt(index);
-    first = Math.imul(first ^ code, FNV_PRIME);
-    second = Math.imul(second ^ code, 0x5bd1e995) ^ (second >>> 15);
-  }
-  return (first >>> 0) * 0x100000 + ((second >>> 0) & 0xfffff);
-}
-
-function columnsText(types: readonly StorageClass[], values: readonly SqlText[], skip: number): string {
-  let out = '';
-  for (let column = 0; column < types.length; column++) {
-    if (column === skip) {
-      out += '\u0003';
-      continue;
-    }
-    const value = values[column];
-    out += `${types[column] as string}\u0001${value === null || value === undefined ? '\u0002' : value}\u0000`;
-  }
-  return out;
-}
-
-function primaryKeyText(table: TableKeyInfo, record: Pick<EvidenceRecord, 'types' | 'values'>): string {
-  let out = '';
-  for (const column of table.primaryKeyColumns) out += `${record.types[column] ?? 'null'}\u0001${record.values[column] ?? '\u0002'}\u0000`;
-  return out;
-}
-
-function keyOf(table: TableKeyInfo, record: Pick<EvidenceRecord, 'rowid' | 'types' | 'values'>): string | number | undefined {
-  if (table.withoutRowid) return table.primaryKeyColumns.length === 0 ? undefined : digest52(primaryKeyText(table, record));
-  if (record.rowid === null) return undefined;
-  const numeric = Number(record.rowid);
-  return Number.isSafeInteger(numeric) ? numeric : record.rowid;
+function grow(array: Float64Array, needed: number): Float64Array {
+  if (needed <= array.length) return array;
+  const next = new Float64Array(Math.max(needed, array.length * 2, 1024));
+  next.set(array);
+  return next;
 }
 
 export function createLiveKeyIndex(table: TableKeyInfo): LiveKeyIndex {
-  return { table, byKey: new Map(), byValues: new Map(), byUnique: table.uniqueColumnSets.map(() => new Map<number, string>()), liveCount: 0 };
+  const sets = table.uniqueSetLabels.length;
+  return {
+    table,
+    keys: new Float64Array(0),
+    keyDigests: new Float64Array(0),
+    valueDigests: new Float64Array(0),
+    valueOwners: new Float64Array(0),
+    sortedValueDigests: new Float64Array(0),
+    uniqueDigests: Array.from({ length: sets }, () => new Float64Array(0)),
+    uniqueOwners: Array.from({ length: sets }, () => new Float64Array(0)),
+    sortedUniqueDigests: Array.from({ length: sets }, () => new Float64Array(0)),
+    liveCount: 0,
+    finished: false,
+  };
 }
 
-/** Adds live records (any batch size) to the index. */
-export function addLiveRecords(index: LiveKeyIndex, records: readonly EvidenceRecord[]): void {
-  const table = index.table;
-  for (const record of records) {
-    const full = digest52(columnsText(record.types, record.values, -1));
-    const key = keyOf(table, record);
-    if (key !== undefined) index.byKey.set(key, full);
-    const withoutAlias = table.rowidAliasIndex >= 0 ? digest52(columnsText(record.types, record.values, table.rowidAliasIndex)) : full;
-    if (!index.byValues.has(withoutAlias)) index.byValues.set(withoutAlias, record.rowid ?? String(key ?? ''));
-    table.uniqueColumnSets.forEach((columns, at) => {
-      const text = keyOfColumns(record.types, record.values, columns);
-      (index.byUnique[at] as Map<number, string>).set(digest52(text), record.rowid ?? String(key ?? ''));
-    });
-    index.liveCount++;
+/** Adds the digests of one page's live cells. */
+export function addLiveDigests(index: LiveKeyIndex, page: LivePageDigests): void {
+  const count = index.liveCount + page.digests.length;
+  index.keys = grow(index.keys, count);
+  index.keyDigests = grow(index.keyDigests, count);
+  index.valueDigests = grow(index.valueDigests, count);
+  index.valueOwners = grow(index.valueOwners, count);
+  index.uniqueDigests = index.uniqueDigests.map((array) => grow(array, count));
+  index.uniqueOwners = index.uniqueOwners.map((array) => grow(array, count));
+  const uniqueOffset = index.table.withoutRowid ? 1 : 0;
+  page.digests.forEach((digests, at) => {
+    const slot = index.liveCount + at;
+    const key = index.table.withoutRowid ? (digests.sets[0] ?? Number.NaN) : (page.rowids[at] as number);
+    index.keys[slot] = key;
+    index.keyDigests[slot] = digests.full;
+    index.valueDigests[slot] = digests.full;
+    index.valueOwners[slot] = key;
+    for (let set = 0; set < index.uniqueDigests.length; set++) {
+      (index.uniqueDigests[set] as Float64Array)[slot] = digests.sets[set + uniqueOffset] ?? Number.NaN;
+      (index.uniqueOwners[set] as Float64Array)[slot] = key;
+    }
+  });
+  index.liveCount = count;
+  index.finished = false;
+}
+
+/** Sorts values natively; owners are found again by scanning the unsorted arrays (only on a match). */
+function sortedCopy(values: Float64Array, count: number): Float64Array {
+  const out = values.slice(0, count);
+  let sorted = true;
+  for (let at = 1; at < count && sorted; at++) if ((out[at] as number) < (out[at - 1] as number)) sorted = false;
+  if (!sorted) out.sort();
+  return out;
+}
+
+function sortPairs(values: Float64Array, owners: Float64Array, count: number): [Float64Array, Float64Array] {
+  let sorted = true;
+  for (let at = 1; at < count && sorted; at++) if ((values[at] as number) < (values[at - 1] as number)) sorted = false;
+  if (sorted) return [values.slice(0, count), owners.slice(0, count)];
+  const order = new Uint32Array(count);
+  for (let at = 0; at < count; at++) order[at] = at;
+  order.sort((a, b) => (values[a] as number) - (values[b] as number));
+  const outValues = new Float64Array(count);
+  const outOwners = new Float64Array(count);
+  for (let at = 0; at < count; at++) {
+    outValues[at] = values[order[at] as number] as number;
+    outOwners[at] = owners[order[at] as number] as number;
   }
+  return [outValues, outOwners];
 }
 
-function withStatus(record: EvidenceRecord, status: RecordStatus, reason: string): EvidenceRecord {
+/** Sorts the index for lookups; call after the last `addLiveDigests` (classification calls it when needed). */
+export function finishLiveKeyIndex(index: LiveKeyIndex): void {
+  if (index.finished) return;
+  const count = index.liveCount;
+  // Keys come in b-tree order (already sorted for rowid tables): pairs keep the digest per key.
+  [index.keys, index.keyDigests] = sortPairs(index.keys, index.keyDigests, count);
+  index.sortedValueDigests = sortedCopy(index.valueDigests, count);
+  index.sortedUniqueDigests = index.uniqueDigests.map((digests) => sortedCopy(digests, count));
+  index.finished = true;
+}
+
+/** Key of the first live row whose `digests[at]` equals `digest` (a linear scan, run only on a match). */
+function ownerOf(digests: Float64Array, owners: Float64Array, count: number, digest: number): number {
+  for (let at = 0; at < count; at++) if (digests[at] === digest) return owners[at] as number;
+  return Number.NaN;
+}
+
+/** Position of `value` in the sorted `array` (first `count` entries), or −1. */
+function find(array: Float64Array, count: number, value: number): number {
+  let low = 0;
+  let high = count - 1;
+  while (low <= high) {
+    const middle = (low + high) >> 1;
+    const current = array[middle] as number;
+    if (current === value) return middle;
+    if (current < value) low = middle + 1;
+    else high = middle - 1;
+  }
+  return -1;
+}
+
+function ownerText(table: TableKeyInfo, owner: number): string {
+  return table.withoutRowid ? 'the live row with the same primary key' : `the live row with rowid ${owner}`;
+}
+
+function withStatus<T extends EvidenceRecord>(record: T, status: RecordStatus, reason: string): T {
   return { ...record, status, confidence: { level: record.confidence.level, reasons: [...record.confidence.reasons, reason] } };
+}
+
+/** True when the live table has a row with this key (rowid, or primary-key digest). */
+export function liveKeyExists(index: LiveKeyIndex, key: number): boolean {
+  finishLiveKeyIndex(index);
+  return find(index.keys, index.liveCount, key) >= 0;
 }
 
 /**
  * Sets the status of every candidate of one table against its live rows. Candidates keep their
  * order. A partial record (broken overflow chain) whose key is live cannot be compared in full: it
- * is called superseded, with that reason; with its rowid lost it is called deleted.
+ * is called superseded, with that reason; with its key lost it is called deleted.
  */
-export function classifyFreedRecords(index: LiveKeyIndex, candidates: readonly EvidenceRecord[]): EvidenceRecord[] {
+export function classifyFreedRecords<T extends FreedRecord>(index: LiveKeyIndex, candidates: readonly T[]): T[] {
+  finishLiveKeyIndex(index);
   const table = index.table;
+  const count = index.liveCount;
   return candidates.map((record) => {
-    const partial = record.flags.includes(Flags.truncated);
-    const key = keyOf(table, record);
+    const digests = record.digests;
+    let key: number | undefined;
+    if (table.withoutRowid) key = digests?.sets[0];
+    else if (record.rowid !== null) key = Number(record.rowid);
     const keyText = table.withoutRowid ? 'primary key' : `rowid ${record.rowid ?? ''}`;
-    if (key !== undefined) {
-      const live = index.byKey.get(key);
-      if (live === undefined) return withStatus(record, Statuses.deleted, `no live row has ${keyText}`);
-      if (partial) return withStatus(record, Statuses.superseded, `${keyText} is live; partial record (overflow lost) cannot be compared in full`);
-      const full = digest52(columnsText(record.types, record.values, -1));
-      if (full === live) return withStatus(record, Statuses.staleCopy, `equals the live row with ${keyText} in every column`);
+    if (key !== undefined && !Number.isNaN(key)) {
+      const at = find(index.keys, count, key);
+      if (at < 0) return withStatus(record, Statuses.deleted, `no live row has this ${keyText}`);
+      if (digests === undefined) return withStatus(record, Statuses.superseded, `${keyText} is live; partial record (overflow lost) cannot be compared in full`);
+      if (index.keyDigests[at] === digests.full) return withStatus(record, Statuses.staleCopy, `equals the live row with this ${keyText} in every column`);
       return withStatus(record, Statuses.superseded, `${keyText} is live with other values`);
     }
-    if (partial) return withStatus(record, Statuses.deleted, 'rowid lost and record partial (overflow lost); no live row compared');
-    const withoutAlias = digest52(columnsText(record.types, record.values, table.rowidAliasIndex));
-    const liveRowid = index.byValues.get(withoutAlias);
-    if (liveRowid !== undefined) return withStatus(record, Statuses.staleCopy, `rowid lost; equals the live row with rowid ${liveRowid} in every other column`);
-    for (const [at, columns] of table.uniqueColumnSets.entries()) {
-      if (columns.some((column) => record.types[column] === 'null' || column === table.rowidAliasIndex)) continue;
-      const owner = index.byUnique[at]?.get(digest52(keyOfColumns(record.types, record.values, columns)));
-      if (owner !== undefined) return withStatus(record, Statuses.superseded, `rowid lost; its UNIQUE key (columns ${columns.join(',')}) belongs to the live row ${owner}, which holds other values`);
+    if (digests === undefined) return withStatus(record, Statuses.deleted, 'key lost and record partial (overflow lost); no live row compared');
+    if (find(index.sortedValueDigests, count, digests.full) >= 0) {
+      return withStatus(record, Statuses.staleCopy, `rowid lost; equals ${ownerText(table, ownerOf(index.valueDigests, index.valueOwners, count, digests.full))} in every stored column`);
     }
-    return withStatus(record, Statuses.deleted, table.withoutRowid ? 'no primary key known; no live row has these values' : 'rowid lost; no live row has these values');
+    const uniqueOffset = table.withoutRowid ? 1 : 0;
+    for (let set = 0; set < index.uniqueDigests.length; set++) {
+      const digest = digests.sets[set + uniqueOffset];
+      if (digest === undefined) continue;
+      if (find(index.sortedUniqueDigests[set] as Float64Array, count, digest) < 0) continue;
+      const owner = ownerOf(index.uniqueDigests[set] as Float64Array, index.uniqueOwners[set] as Float64Array, count, digest);
+      return withStatus(record, Statuses.superseded, `rowid lost; its UNIQUE key (${table.uniqueSetLabels[set] ?? ''}) belongs to ${ownerText(table, owner)}, which holds other values`);
+    }
+    return withStatus(record, Statuses.deleted, table.withoutRowid ? 'no live row has these values' : 'rowid lost; no live row has these values');
   });
 }
 
@@ -167,8 +236,7 @@ function keyOfColumns(types: readonly StorageClass[], values: readonly SqlText[]
  * then carries `rowid-from-index` (and its INTEGER PRIMARY KEY column is filled). Entries of
  * non-unique keys shared by several rows stay ambiguous and change nothing.
  */
-export function recoverRowidsFromIndexes(index: LiveKeyIndex, candidates: readonly EvidenceRecord[], entries: readonly IndexEntry[]): EvidenceRecord[] {
-  const table = index.table;
+export function recoverRowidsFromIndexes<T extends EvidenceRecord>(table: { readonly withoutRowid: boolean; readonly rowidAliasIndex: number }, candidates: readonly T[], entries: readonly IndexEntry[]): T[] {
   if (table.withoutRowid || entries.length === 0) return [...candidates];
   const byIndex = new Map<string, Map<string, Set<string>>>();
   const columnsOf = new Map<string, readonly number[]>();
@@ -228,7 +296,7 @@ export function indexEntryOf(indexName: string, columns: readonly number[], read
 }
 
 /** Records of a candidate page that are copies of live rows of `index`'s table (evidence for attributing a freed page). */
-export function liveCopyCount(index: LiveKeyIndex, records: readonly EvidenceRecord[]): number {
+export function liveCopyCount(index: LiveKeyIndex, records: readonly FreedRecord[]): number {
   let count = 0;
   for (const record of classifyFreedRecords(index, records)) if (record.status === Statuses.staleCopy) count++;
   return count;

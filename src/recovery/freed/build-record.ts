@@ -19,6 +19,8 @@ import { toImageOffset } from '../../provenance/path.js';
 import type { CellCandidate } from './header-rebuild.js';
 import type { PageRoles } from './overflow.js';
 import { readFreedOverflow } from './overflow.js';
+import type { RecordDigests } from './record-digest.js';
+import { recordDigests } from './record-digest.js';
 import type { RecordSignature } from './signature.js';
 
 /**
@@ -49,6 +51,18 @@ export interface DecodedCandidate {
   readonly overflowPageNumbers: readonly number[];
   readonly overflowProblem: string | undefined;
   readonly reasons: readonly string[];
+  /** Where the record body lies (the page, or the reassembled payload), for digests. */
+  readonly bodyBytes: Uint8Array;
+  readonly bodyStart: number;
+  readonly bodyEnd: number;
+}
+
+/**
+ * A record carved from freed space: an EvidenceRecord plus the digests of its bytes (undefined
+ * when partial), which the classification compares with the live rows' digests.
+ */
+export interface FreedRecord extends EvidenceRecord {
+  readonly digests: RecordDigests | undefined;
 }
 
 /** Stable text of decoded values, for equality between alternative readings. */
@@ -105,7 +119,7 @@ export function decodeCandidate(page: Uint8Array, candidate: CellCandidate, cont
     if (serialTypes[index] === 7 && decoded.types[index] === 'null') return undefined;
     if (decoded.types[index] === 'text' && implausibleText.test(decoded.values[index] as string)) return undefined;
   }
-  return { candidate, types: decoded.types, values: decoded.values, decodedFieldCount: Math.max(0, fieldCount), complete, overflowPageNumbers, overflowProblem, reasons };
+  return { candidate, types: decoded.types, values: decoded.values, decodedFieldCount: Math.max(0, fieldCount), complete, overflowPageNumbers, overflowProblem, reasons, bodyBytes: bytes, bodyStart, bodyEnd: end };
 }
 
 export interface CarvedRecordOptions {
@@ -118,7 +132,7 @@ export interface CarvedRecordOptions {
 }
 
 /** The EvidenceRecord of a decoded candidate, attributed to `signature`'s table. Status is `unknown` (assembly classifies). */
-export function carvedRecord(page: Uint8Array, decoded: DecodedCandidate, signature: RecordSignature, options: CarvedRecordOptions): EvidenceRecord {
+export function carvedRecord(page: Uint8Array, decoded: DecodedCandidate, signature: RecordSignature, options: CarvedRecordOptions): FreedRecord {
   const table = signature.decode;
   const candidate = decoded.candidate;
   const flags: IntegrityFlag[] = [];
@@ -189,6 +203,7 @@ export function carvedRecord(page: Uint8Array, decoded: DecodedCandidate, signat
     rowid,
     types,
     values,
+    digests: decoded.complete ? recordDigests(candidate.serialTypes, decoded.bodyBytes, decoded.bodyStart, decoded.bodyEnd, signature.digestFieldSets) : undefined,
   };
 }
 

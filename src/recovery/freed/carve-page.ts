@@ -13,6 +13,7 @@ import { PageType } from '../../formats/sqlite/layout.js';
 import type { BtreePage } from '../../formats/sqlite/parse-page.js';
 import type { SourcePath } from '../../provenance/path.js';
 import type { FreedCarveContext } from './build-record.js';
+import type { FreedRecord } from './build-record.js';
 import { carvedRecord } from './build-record.js';
 import type { ChosenCell, FreeRegion, RegionCarve } from './carve-region.js';
 import { carveRegion } from './carve-region.js';
@@ -22,7 +23,7 @@ import type { RecordSignature } from './signature.js';
 import { freeRegionsOf } from './unallocated.js';
 
 export interface FreedCarveResult {
-  readonly records: EvidenceRecord[];
+  readonly records: FreedRecord[];
   readonly issues: Issue[];
 }
 
@@ -66,7 +67,7 @@ export function recordsOfRegion(
   state: RecordState | undefined,
   extraReasons: readonly string[] = [],
 ): FreedCarveResult {
-  const records: EvidenceRecord[] = [];
+  const records: FreedRecord[] = [];
   const issues: Issue[] = [];
   const where = `${regionDescriptions[region.kind]} [${formatOffset(region.startInPage)}, ${formatOffset(region.endInPage)}) of page ${pageNumber}`;
   for (const cell of carve.cells) {
@@ -120,7 +121,7 @@ export function carveFreedCells(page: Uint8Array, pageNumber: number, pagePath: 
   const kinds = cellKindsFor(btreePage.type, signature);
   if (kinds.length === 0) return { records: [], issues: [] };
   const space = freeRegionsOf(page, btreePage, context.usableSize, pagePath);
-  const records: EvidenceRecord[] = [];
+  const records: FreedRecord[] = [];
   const issues: Issue[] = [...space.issues];
   for (const region of space.regions) {
     const carve = carveRegion(page, region, kinds, signature, context, { hintStarts: space.stalePointers });

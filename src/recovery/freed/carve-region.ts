@@ -87,29 +87,41 @@ export function carveRegion(page: Uint8Array, region: FreeRegion, kinds: readonl
   const intactStarts = new Set<number>();
   if (end - start < 2) return { cells: [], ambiguous, undecoded: [] };
 
-  if (options.scanIntact !== false) {
-    for (let position = start; position < end - 1; position++) {
-      for (const kind of kinds) {
-        const cell = intactCellAt(page, position, end, kind, signature, usable);
-        if (cell === undefined) continue;
-        const decoded = decodeCandidate(page, cell, context);
-        if (decoded === undefined) continue;
-        pool.push({ decoded, score: CandidateScore.intact, byProfile: false, intact: true });
-        intactStarts.add(position);
-      }
+  // One pass over the region: intact cells at every byte, and positions holding a plausible
+  // freeblock header (kept for the anchor test below). Index loops, no closures: this is the
+  // innermost loop of freed-space recovery.
+  const scanIntact = options.scanIntact !== false;
+  const kindCount = kinds.length;
+  const minimumPayload = 1 + signature.minimumFieldCount;
+  const headerPositions: number[] = [];
+  for (let position = start; position < end - 1; position++) {
+    const first = page[position] as number;
+    if (position + FREEBLOCK_HEADER_SIZE_IN_BYTES <= end) {
+      const size = ((page[position + 2] as number) << 8) | (page[position + 3] as number);
+      if (size >= 4 && position + size <= usable && looksLikeFreeblockHeader(page, position, usable)) headerPositions.push(position);
+    }
+    if (!scanIntact) continue;
+    for (let kindIndex = 0; kindIndex < kindCount; kindIndex++) {
+      const kind = kinds[kindIndex] as FreedCellKind;
+      // A leaf cell starts with its payload size: never 0, and at least the header's size.
+      if (kind !== 'index-interior' && (first === 0 || (first < 0x80 && first < minimumPayload))) continue;
+      const cell = intactCellAt(page, position, end, kind, signature, usable);
+      if (cell === undefined) continue;
+      const decoded = decodeCandidate(page, cell, context);
+      if (decoded === undefined) continue;
+      pool.push({ decoded, score: CandidateScore.intact, byProfile: false, intact: true });
+      intactStarts.add(position);
     }
   }
 
   const inRegion = (position: number): boolean => position >= start && position + FREEBLOCK_HEADER_SIZE_IN_BYTES <= end;
   const headerAt = (position: number): boolean => inRegion(position) && looksLikeFreeblockHeader(page, position, usable);
-  const hintStarts = options.hintStarts.filter(inRegion);
+  const hintStarts = options.hintStarts.length === 0 ? options.hintStarts : options.hintStarts.filter(inRegion);
   const boundaries = new Set<number>([end, ...intactStarts, ...region.headerStarts, ...hintStarts]);
-  const anchors = new Set<number>(region.headerStarts.filter(inRegion));
+  const anchors = new Set<number>();
+  for (const headerStart of region.headerStarts) if (inRegion(headerStart)) anchors.add(headerStart);
   for (const hint of hintStarts) if (headerAt(hint)) anchors.add(hint);
-  for (let position = start; position + FREEBLOCK_HEADER_SIZE_IN_BYTES <= end; position++) {
-    if (!headerAt(position)) continue;
-    if (boundaries.has(position + freeblockSizeAt(page, position))) anchors.add(position);
-  }
+  for (const position of headerPositions) if (boundaries.has(position + freeblockSizeAt(page, position))) anchors.add(position);
   for (const anchor of anchors) boundaries.add(anchor);
 
   const worklist = [...anchors].sort((a, b) => a - b);
@@ -175,8 +187,9 @@ export function carveRegion(page: Uint8Array, region: FreeRegion, kinds: readonl
       if (candidate.cellEndInPage === sizeEnd) return candidate.score + 0.5;
       return boundaries.has(candidate.cellEndInPage) ? candidate.score + 0.25 : candidate.score;
     };
-    const top = Math.max(...decodedReadings.map(effective));
-    const best = distinct(decodedReadings.filter((decoded) => effective(decoded) === top));
+    let top = -Infinity;
+    for (const decoded of decodedReadings) top = Math.max(top, effective(decoded));
+    const best = decodedReadings.length === 1 ? decodedReadings : distinct(decodedReadings.filter((decoded) => effective(decoded) === top));
     let chosen: DecodedCandidate | undefined;
     let byProfile = false;
     if (best.length === 1 && !(tooMany && top < CandidateScore.clobberedExact)) chosen = best[0];

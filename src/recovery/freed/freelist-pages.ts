@@ -20,6 +20,7 @@ import type { BtreePage } from '../../formats/sqlite/parse-page.js';
 import { parseBtreePage } from '../../formats/sqlite/parse-page.js';
 import type { SourcePath } from '../../provenance/path.js';
 import type { FreedCarveContext } from './build-record.js';
+import type { FreedRecord } from './build-record.js';
 import { carvedRecord, decodeCandidate } from './build-record.js';
 import type { FreedCarveResult } from './carve-page.js';
 import { cellKindsFor, recordsOfRegion } from './carve-page.js';
@@ -35,7 +36,7 @@ export type FreelistRole = 'trunk' | 'leaf';
 /** One signature's reading of a freed page. */
 export interface FreelistAttribution {
   readonly signatureName: string;
-  readonly records: EvidenceRecord[];
+  readonly records: FreedRecord[];
   readonly issues: Issue[];
 }
 
@@ -58,7 +59,7 @@ function listedKind(type: number): FreedCellKind | undefined {
 
 /** Records of one signature on a freed page whose b-tree header survived. */
 function carveFreedBtreePage(page: Uint8Array, pageNumber: number, pagePath: SourcePath, btreePage: BtreePage, signature: RecordSignature, context: FreedCarveContext): FreedCarveResult {
-  const records: EvidenceRecord[] = [];
+  const records: FreedRecord[] = [];
   const issues: Issue[] = [];
   const kind = listedKind(btreePage.type);
   const kinds = cellKindsFor(btreePage.type, signature);
@@ -91,6 +92,17 @@ function carveFreedBtreePage(page: Uint8Array, pageNumber: number, pagePath: Sou
     issues.push(...result.issues);
   }
   return { records, issues: [...space.issues, ...issues] };
+}
+
+/** How many of the first listed cells of a freed page are intact records of `signature` (a cheap attribution test). */
+function listedCellsRead(page: Uint8Array, btreePage: BtreePage, kind: FreedCellKind, signature: RecordSignature, context: FreedCarveContext): number {
+  let count = 0;
+  for (const offset of btreePage.cellOffsetsInPage.slice(0, 8)) {
+    const cell = intactCellAt(page, offset, context.usableSize, kind, signature, context.usableSize);
+    if (cell !== undefined && cell.firstOverflowPageNumber === 0 && decodeCandidate(page, cell, context) !== undefined) count++;
+    else if (cell !== undefined && cell.firstOverflowPageNumber !== 0) count++;
+  }
+  return count;
 }
 
 /** Records of one signature in the part of a trunk page that its page list did not overwrite. */
@@ -128,8 +140,16 @@ export function carveFreelistPage(
       return { tied: [], records: [], issues: [issue('sqlite.freed.page-not-btree', 'info', pagePath, 0, `Freelist leaf page ${pageNumber}: no b-tree header (type byte 0x${(page[0] ?? 0).toString(16).padStart(2, '0')}); an old overflow or unused page`)], attributedTo: undefined };
     }
   }
+  // A freed b-tree page usually still lists cells: signatures that read none of them when another
+  // reads some are not tried on the rest of the page (the expensive part).
+  let tried = candidates;
+  if (btreePage !== undefined && btreePage.cellOffsetsInPage.length > 0) {
+    const kind = listedKind(btreePage.type);
+    const reads = candidates.map((signature) => (kind === undefined || cellKindsFor(btreePage.type, signature).length === 0 ? 0 : listedCellsRead(page, btreePage, kind, signature, context)));
+    if (reads.some((count) => count > 0)) tried = candidates.filter((_, at) => (reads[at] as number) > 0);
+  }
   const results: { signature: RecordSignature; result: FreedCarveResult }[] = [];
-  for (const signature of candidates) {
+  for (const signature of tried) {
     const result = btreePage === undefined ? carveTrunkTail(page, pageNumber, pagePath, signature, context) : carveFreedBtreePage(page, pageNumber, pagePath, btreePage, signature, context);
     if (result.records.length > 0) results.push({ signature, result });
   }

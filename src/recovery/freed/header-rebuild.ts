@@ -162,6 +162,17 @@ function cellExtent(page: Uint8Array, recordStart: number, payloadSize: number, 
  * serial type allowed by the signature. `limit` bounds the cell's bytes (exclusive).
  */
 export function intactCellAt(page: Uint8Array, at: number, limit: number, kind: FreedCellKind, signature: RecordSignature, usableSize: number): CellCandidate | undefined {
+  // Cheap rejection first (this runs at every byte of free space): skip the payload-size (and
+  // rowid) varints and look at the header-size byte, which must count at least one byte per field.
+  let probe = kind === 'index-interior' ? at + 4 : at;
+  for (let varints = kind === 'table-leaf' ? 2 : 1; varints > 0; varints--) {
+    const stop = Math.min(limit, probe + 9);
+    while (probe < stop && ((page[probe] as number) & 0x80) !== 0) probe++;
+    probe++;
+  }
+  if (probe >= limit) return undefined;
+  const headerByte = page[probe] as number;
+  if (headerByte < 0x80 ? headerByte < 1 + signature.minimumFieldCount : signature.fields.length < 14) return undefined;
   let position = at;
   if (kind === 'index-interior') position += 4;
   const payloadVarint = shortestVarint(page, position, limit);

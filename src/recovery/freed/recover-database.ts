@@ -7,8 +7,6 @@
  * `recoverFromReader` is pure over a PageReader; `recoverDatabase` is the thin wrapper that opens
  * the evidence read-only through FileSource.
  */
-import { sha256Hex } from '../../bytes/sha256.js';
-import { u32beUnchecked } from '../../bytes/read.js';
 import type { EvidenceRecord, RecordState, RecordStatus } from '../../evidence/record.js';
 import type { Issue } from '../../issues/issue.js';
 import type { SourcePath } from '../../provenance/path.js';
@@ -18,7 +16,6 @@ import { lockBytePageNumber, pointerMapPageNumbers, walkFreelist } from '../../f
 import type { TextEncoding } from '../../formats/sqlite/layout.js';
 import { PageType } from '../../formats/sqlite/layout.js';
 import type { PageReader } from '../../formats/sqlite/page-reader.js';
-import { parsePayloadCell } from '../../formats/sqlite/parse-cell.js';
 import type { DatabaseHeader } from '../../formats/sqlite/parse-header.js';
 import { parseDatabaseHeader } from '../../formats/sqlite/parse-header.js';
 import type { BtreePage } from '../../formats/sqlite/parse-page.js';
@@ -26,11 +23,11 @@ import { parseBtreePage } from '../../formats/sqlite/parse-page.js';
 import { FileSource } from '../../sources/file-source.js';
 import { SourcePageReader } from '../../sources/page-reader.js';
 import type { IndexEntry, LiveKeyIndex, TableKeyInfo } from '../../assembly/record-states.js';
-import { addLiveRecords, classifyFreedRecords, createLiveKeyIndex, indexEntryOf, liveCopyCount, liveIndexCopyCount, liveIndexEntryKeys, recoverRowidsFromIndexes } from '../../assembly/record-states.js';
+import { addLiveDigests, classifyFreedRecords, createLiveKeyIndex, finishLiveKeyIndex, indexEntryOf, liveCopyCount, liveIndexCopyCount, liveIndexEntryKeys, recoverRowidsFromIndexes } from '../../assembly/record-states.js';
 import { planTablePages, readSchema } from '../database.js';
 import type { TablePlan } from '../database.js';
 import { decodeLivePages, pageWorkOf } from '../live-records.js';
-import type { FreedCarveContext } from './build-record.js';
+import type { FreedCarveContext, FreedRecord } from './build-record.js';
 import { carvedRecord, decodeCandidate } from './build-record.js';
 import { carveFreedCells } from './carve-page.js';
 import { carveRegion } from './carve-region.js';
@@ -40,6 +37,7 @@ import { carveFreelistPage } from './freelist-pages.js';
 import type { FreedCellKind } from './header-rebuild.js';
 import { intactCellAt } from './header-rebuild.js';
 import type { PageRoles } from './overflow.js';
+import { liveDigestsOfPage } from './record-digest.js';
 import { PageRole } from './overflow.js';
 import type { RecordSignature } from './signature.js';
 import { indexSignature, parseCreateIndex, schemaTableSignature, tableSignature, uniqueColumnNameSets, withProfile } from './signature.js';
@@ -88,25 +86,38 @@ interface TableWork {
   signature: RecordSignature;
   readonly keyIndex: LiveKeyIndex;
   readonly live: EvidenceRecord[];
-  freed: EvidenceRecord[];
+  freed: FreedRecord[];
   readonly indexes: RecordSignature[];
   readonly kind: RecoveredTable['kind'];
 }
 
-function keyInfoOf(signature: RecordSignature, plan: TablePlan | undefined, dropped: DroppedTable | undefined, uniqueIndexes: readonly (readonly string[])[] = []): TableKeyInfo {
-  const schema = plan?.schema ?? dropped?.schema;
-  const sql = plan?.entry.sql ?? dropped?.sql ?? null;
+/**
+ * The key side of a table: UNIQUE column sets (from its CREATE statement and its UNIQUE indexes)
+ * become digest field sets of the signature (after the WITHOUT ROWID primary key), so carved and
+ * live records are compared on them by bytes.
+ */
+function withKeys(signature: RecordSignature, sql: string | null, uniqueIndexes: readonly (readonly string[])[]): { signature: RecordSignature; keyInfo: TableKeyInfo } {
   const lower = (text: string): string => text.toLowerCase();
-  const columnsOf = (names: readonly string[]): number[] => names.map((name) => signature.decode.columns.findIndex((column) => lower(column) === lower(name)));
-  const uniqueColumnSets = [...(sql === null || signature.kind === 'schema' ? [] : uniqueColumnNameSets(sql)), ...uniqueIndexes]
-    .map(columnsOf)
-    .filter((columns) => columns.length > 0 && columns.every((column) => column >= 0 && column !== signature.decode.rowidAliasIndex));
+  const fieldOf = (name: string): number => {
+    const column = signature.decode.columns.findIndex((candidate) => lower(candidate) === lower(name));
+    return column < 0 || column === signature.decode.rowidAliasIndex ? -1 : signature.decode.recordToColumn.indexOf(column);
+  };
+  const named = [...(sql === null || signature.kind === 'schema' ? [] : uniqueColumnNameSets(sql)), ...uniqueIndexes];
+  const sets: number[][] = [];
+  const labels: string[] = [];
+  for (const names of named) {
+    const fields = names.map(fieldOf);
+    if (fields.length === 0 || fields.some((field) => field < 0)) continue;
+    const key = fields.join(',');
+    if (sets.some((existing) => existing.join(',') === key)) continue;
+    if (signature.decode.withoutRowid && signature.digestFieldSets[0]?.join(',') === key) continue;
+    sets.push(fields);
+    labels.push(names.join(', '));
+  }
+  const base = signature.decode.withoutRowid ? signature.digestFieldSets.slice(0, 1) : [];
   return {
-    name: signature.name,
-    withoutRowid: signature.decode.withoutRowid,
-    rowidAliasIndex: signature.decode.rowidAliasIndex,
-    primaryKeyColumns: signature.decode.withoutRowid ? (schema?.primaryKeyIndexes ?? []) : [],
-    uniqueColumnSets,
+    signature: { ...signature, digestFieldSets: [...base, ...sets] },
+    keyInfo: { name: signature.name, withoutRowid: signature.decode.withoutRowid, uniqueSetLabels: labels },
   };
 }
 
@@ -117,31 +128,49 @@ function kindOfListed(type: number): FreedCellKind | undefined {
   return undefined;
 }
 
-/** Marks every page of every live overflow chain on `pageNumber`'s listed cells. */
-function markLiveOverflow(reader: PageReader, usableSize: number, pageNumber: number, roles: Uint8Array, chains: Map<number, string>): void {
-  const page = reader.readPage(pageNumber);
-  if (page === undefined) return;
-  const parsed = parseBtreePage(page, 0, headerOffsetOf(pageNumber), usableSize, filePath('roles'));
-  if (parsed.kind !== 'parsed') return;
-  const kind = kindOfListed(parsed.value.type);
-  if (kind === undefined) return;
-  for (const offset of parsed.value.cellOffsetsInPage) {
-    const cell = parsePayloadCell(page, 0, offset, usableSize, kind);
-    if (!cell.ok || cell.cell.firstOverflowPageNumber === 0) continue;
-    const first = cell.cell.firstOverflowPageNumber;
-    chains.set(first, sha256Hex(page.subarray(cell.cell.localPayloadStartInPage, cell.cell.localPayloadStartInPage + cell.cell.localPayloadSize)));
-    let next = first;
-    let remaining = cell.cell.payloadSize - cell.cell.localPayloadSize;
-    const seen = new Set<number>();
-    while (next !== 0 && remaining > 0 && next <= reader.pageCount && !seen.has(next)) {
-      seen.add(next);
-      if (roles[next] === PageRole.unknown) roles[next] = PageRole.overflow;
-      const overflowPage = reader.readPage(next);
-      if (overflowPage === undefined || overflowPage.length < 4) break;
-      remaining -= usableSize - 4;
-      next = u32beUnchecked(overflowPage, 0);
-    }
+/** Pages read ahead per run (one read call for each run of consecutive page numbers). */
+const prefetchPageCount = 256;
+
+interface PrefetchingReader extends PageReader {
+  /** Reads these pages ahead (runs of consecutive numbers in one read each), replacing the previous batch. */
+  prefetch(pageNumbers: readonly number[]): void;
+}
+
+/** Wraps a reader so that batches of pages are read with few calls; falls back to page reads. */
+function prefetching(reader: PageReader): PrefetchingReader {
+  let batch = new Map<number, Uint8Array>();
+  const readRun = (reader as { readPages?: (first: number, count: number) => Uint8Array }).readPages?.bind(reader);
+  return {
+    pageSize: reader.pageSize,
+    pageCount: reader.pageCount,
+    readPage: (pageNumber: number): Uint8Array | undefined => batch.get(pageNumber) ?? reader.readPage(pageNumber),
+    prefetch(pageNumbers: readonly number[]): void {
+      batch = new Map();
+      if (readRun === undefined) return;
+      const sorted = [...new Set(pageNumbers)].filter((pageNumber) => pageNumber >= 1 && pageNumber <= reader.pageCount).sort((a, b) => a - b);
+      for (let at = 0; at < sorted.length; ) {
+        let stop = at + 1;
+        while (stop < sorted.length && sorted[stop] === (sorted[stop - 1] as number) + 1) stop++;
+        const first = sorted[at] as number;
+        const bytes = readRun(first, stop - at);
+        for (let index = 0; index < stop - at; index++) {
+          const page = bytes.subarray(index * reader.pageSize, (index + 1) * reader.pageSize);
+          if (page.length > 0) batch.set(first + index, page);
+        }
+        at = stop;
+      }
+    },
+  };
+}
+
+/** Calls `visit` for every page number, prefetching them in batches. */
+function forEachPrefetched(reader: PrefetchingReader, pageNumbers: readonly number[], visit: (pageNumber: number, index: number) => void): void {
+  for (let start = 0; start < pageNumbers.length; start += prefetchPageCount) {
+    const chunk = pageNumbers.slice(start, start + prefetchPageCount);
+    reader.prefetch(chunk);
+    chunk.forEach((pageNumber, offset) => visit(pageNumber, start + offset));
   }
+  reader.prefetch([]);
 }
 
 function parsedPage(reader: PageReader, pageNumber: number, usableSize: number, path: SourcePath): { page: Uint8Array; btreePage: BtreePage } | undefined {
@@ -188,7 +217,8 @@ export function indexEntriesOfPage(page: Uint8Array, pageNumber: number, path: S
  * Everything recoverable from one database whose header parsed: live rows (counted, or kept),
  * freed records classified against them, dropped tables, and every issue met on the way.
  */
-export function recoverFromReader(reader: PageReader, header: DatabaseHeader, databasePath: SourcePath, databaseName: string, options: RecoverOptions = {}): RecoveredDatabase {
+export function recoverFromReader(pageReader: PageReader, header: DatabaseHeader, databasePath: SourcePath, databaseName: string, options: RecoverOptions = {}): RecoveredDatabase {
+  const reader = prefetching(pageReader);
   const usableSize = header.usableSize;
   const issues: Issue[] = [];
   const schema = readSchema(reader, header, databasePath, databaseName);
@@ -229,29 +259,56 @@ export function recoverFromReader(reader: PageReader, header: DatabaseHeader, da
     const key = definition.tableName.toLowerCase();
     uniqueIndexesOf.set(key, [...(uniqueIndexesOf.get(key) ?? []), [...definition.columnNames]]);
   }
+  const markChains = (chains: ReturnType<typeof liveDigestsOfPage>['overflowChains']): void => {
+    for (const chain of chains) {
+      liveChains.set(chain.firstPageNumber, chain.localSha256);
+      for (const pageNumber of chain.pageNumbers) if (roles[pageNumber] === PageRole.unknown) roles[pageNumber] = PageRole.overflow;
+    }
+  };
 
-  // Live decode, table by table, batch by batch: key index, type-pattern sample, overflow roles.
+  // Live rows: digests of every cell (classification, overflow roles) and decoded records only for
+  // a sample (the type pattern) unless the caller keeps them all.
   const work: TableWork[] = [];
   const schemaSignature = schemaTableSignature();
   for (const table of plan.tables) {
     const isSchema = table.table.entry.rootPageNumber === 1;
     const base = isSchema ? schemaSignature : tableSignature(table.table.decode, table.table.schema, table.table.entry.sql);
-    const tableWork: TableWork = { plan: table.table, dropped: undefined, signature: base, keyIndex: createLiveKeyIndex(keyInfoOf(base, table.table, undefined, uniqueIndexesOf.get(table.table.entry.name.toLowerCase()))), live: [], freed: [], indexes: [], kind: 'live' };
+    const keyed = withKeys(base, table.table.entry.sql, uniqueIndexesOf.get(table.table.entry.name.toLowerCase()) ?? []);
+    const tableWork: TableWork = { plan: table.table, dropped: undefined, signature: keyed.signature, keyIndex: createLiveKeyIndex(keyed.keyInfo), live: [], freed: [], indexes: [], kind: 'live' };
     const sample: EvidenceRecord[] = [];
     const pages = pageWorkOf(table);
-    for (let start = 0; start < pages.length; start += livePagesPerBatch) {
-      const batchPages = pages.slice(start, start + livePagesPerBatch);
-      const batch = decodeLivePages(reader, { databaseName, databasePath, usableSize, encoding: header.encoding, table: table.table.decode, pages: batchPages });
-      issues.push(...batch.issues);
-      addLiveRecords(tableWork.keyIndex, batch.records);
-      for (const record of batch.records) if (sample.length < profileSampleSize || record.flags.includes('fewer-columns-than-schema')) sample.push(record);
-      if (options.keepLiveRecords === true) tableWork.live.push(...batch.records);
-      for (const page of batchPages) markLiveOverflow(reader, usableSize, page.pageNumber, roles, liveChains);
-    }
-    if (!isSchema) tableWork.signature = withProfile(base, sample, header.encoding);
+    let minimumFieldCount = Number.MAX_SAFE_INTEGER;
+    const pageIndex = new Map(pages.map((work) => [work.pageNumber, work]));
+    forEachPrefetched(reader, [...pageIndex.keys()], (pageNumber) => {
+      const work = pageIndex.get(pageNumber) as (typeof pages)[number];
+      if (options.keepLiveRecords === true || sample.length < profileSampleSize) {
+        const batch = decodeLivePages(reader, { databaseName, databasePath, usableSize, encoding: header.encoding, table: table.table.decode, pages: [work] });
+        issues.push(...batch.issues);
+        if (sample.length < profileSampleSize) sample.push(...batch.records);
+        if (options.keepLiveRecords === true) tableWork.live.push(...batch.records);
+      }
+      const path = pagePath(databasePath, work.pageNumber, reader.pageSize);
+      const loaded = parsedPage(reader, work.pageNumber, usableSize, path);
+      if (loaded === undefined) return;
+      const digests = liveDigestsOfPage(reader, loaded.page, loaded.btreePage, usableSize, tableWork.signature.digestFieldSets, work.interiorCellOffsets);
+      addLiveDigests(tableWork.keyIndex, digests);
+      markChains(digests.overflowChains);
+      minimumFieldCount = Math.min(minimumFieldCount, digests.minimumFieldCount);
+    });
+    finishLiveKeyIndex(tableWork.keyIndex);
+    if (!isSchema) tableWork.signature = withProfile(tableWork.signature, sample, header.encoding, minimumFieldCount === Number.MAX_SAFE_INTEGER ? undefined : minimumFieldCount);
     work.push(tableWork);
   }
-  for (const tree of indexTrees) for (const leaf of tree.walk.leaves) markLiveOverflow(reader, usableSize, leaf.pageNumber, roles, liveChains);
+  for (const tree of indexTrees) {
+    forEachPrefetched(
+      reader,
+      tree.walk.leaves.map((leaf) => leaf.pageNumber),
+      (pageNumber) => {
+        const loaded = parsedPage(reader, pageNumber, usableSize, pagePath(databasePath, pageNumber, reader.pageSize));
+        if (loaded !== undefined) markChains(liveDigestsOfPage(reader, loaded.page, loaded.btreePage, usableSize, []).overflowChains);
+      },
+    );
+  }
 
   // Index signatures (rowid recovery) and live index entries.
   const indexEntries = new Map<string, IndexEntry[]>();
@@ -264,32 +321,33 @@ export function recoverFromReader(reader: PageReader, header: DatabaseHeader, da
     indexSignatures.push(signature);
     owner.indexes.push(signature);
     const entries: IndexEntry[] = [];
-    for (const pageNumber of [...tree.walk.leaves.map((leaf) => leaf.pageNumber), ...tree.walk.interiorPageNumbers]) {
+    forEachPrefetched(reader, [...tree.walk.leaves.map((leaf) => leaf.pageNumber), ...tree.walk.interiorPageNumbers], (pageNumber) => {
       const path = pagePath(databasePath, pageNumber, reader.pageSize);
       const loaded = parsedPage(reader, pageNumber, usableSize, path);
       if (loaded !== undefined) entries.push(...indexEntriesOfPage(loaded.page, pageNumber, path, loaded.btreePage, signature, context, true));
-    }
+    });
     indexEntries.set(signature.name, entries);
   }
 
   // Freed space of live pages.
   for (const [position, table] of plan.tables.entries()) {
     const tableWork = work[position] as TableWork;
-    for (const pageNumber of [...table.leaves.map((leaf) => leaf.pageNumber), ...table.interiorPageNumbers]) {
+    forEachPrefetched(reader, [...table.leaves.map((leaf) => leaf.pageNumber), ...table.interiorPageNumbers], (pageNumber) => {
       const path = pagePath(databasePath, pageNumber, reader.pageSize);
       const loaded = parsedPage(reader, pageNumber, usableSize, path);
-      if (loaded === undefined) continue;
+      if (loaded === undefined) return;
       const result = carveFreedCells(loaded.page, pageNumber, path, loaded.btreePage, tableWork.signature, context);
-      tableWork.freed.push(...result.records);
-      issues.push(...result.issues);
-    }
+      for (const record of result.records) tableWork.freed.push(record);
+      for (const problem of result.issues) issues.push(problem);
+    });
   }
 
   // Dropped tables from carved sqlite_schema rows.
   const schemaWork = work.find((entry) => entry.signature.kind === 'schema');
   const dropped = droppedTablesFrom(schemaWork?.freed ?? [], schema.entries);
   for (const table of dropped) {
-    work.push({ plan: undefined, dropped: table, signature: table.signature, keyIndex: createLiveKeyIndex(keyInfoOf(table.signature, undefined, table)), live: [], freed: [], indexes: [], kind: 'dropped' });
+    const keyed = withKeys(table.signature, table.sql, []);
+    work.push({ plan: undefined, dropped: table, signature: keyed.signature, keyIndex: createLiveKeyIndex(keyed.keyInfo), live: [], freed: [], indexes: [], kind: 'dropped' });
   }
   const freePages = new Set<number>([...freelist.trunkPageNumbers, ...freelist.leafPageNumbers]);
   const attribution = attributeDroppedPages(reader, usableSize, dropped, freePages);
@@ -300,7 +358,7 @@ export function recoverFromReader(reader: PageReader, header: DatabaseHeader, da
   const indexByName = new Map(indexSignatures.map((signature) => [signature.name, signature]));
   const liveIndexKeys = new Map(indexSignatures.map((signature) => [signature.name, liveIndexEntryKeys(indexEntries.get(signature.name) ?? [])]));
   const unattributed = new Map<string, TableWork>();
-  const deliver = (name: string, records: readonly EvidenceRecord[]): void => {
+  const deliver = (name: string, records: readonly FreedRecord[]): void => {
     const index = indexByName.get(name);
     if (index !== undefined) {
       const list = indexEntries.get(index.name) ?? [];
@@ -350,13 +408,13 @@ export function recoverFromReader(reader: PageReader, header: DatabaseHeader, da
     const first = (byName.get(result.tied[0]?.signatureName ?? '') ?? schemaWork) as TableWork;
     let bucket = unattributed.get(name);
     if (bucket === undefined) {
-      bucket = { plan: undefined, dropped: undefined, signature: { ...first.signature, name }, keyIndex: createLiveKeyIndex({ ...first.keyIndex.table, name }), live: [], freed: [], indexes: [], kind: 'unattributed' };
+      bucket = { plan: undefined, dropped: undefined, signature: { ...first.signature, name }, keyIndex: createLiveKeyIndex({ name, withoutRowid: first.signature.decode.withoutRowid, uniqueSetLabels: [] }), live: [], freed: [], indexes: [], kind: 'unattributed' };
       unattributed.set(name, bucket);
     }
     bucket.freed.push(...result.records);
   };
-  for (const pageNumber of freelist.trunkPageNumbers) carveFree(pageNumber, 'trunk');
-  for (const pageNumber of freelist.leafPageNumbers) carveFree(pageNumber, 'leaf');
+  const trunks = new Set(freelist.trunkPageNumbers);
+  forEachPrefetched(reader, [...freelist.trunkPageNumbers, ...freelist.leafPageNumbers], (pageNumber) => carveFree(pageNumber, trunks.has(pageNumber) ? 'trunk' : 'leaf'));
   work.push(...unattributed.values());
 
   // Rowid recovery, then classification against the live rows.
@@ -368,7 +426,7 @@ export function recoverFromReader(reader: PageReader, header: DatabaseHeader, da
   for (const list of indexEntries.values()) entryCount += list.length;
   for (const tableWork of work) {
     const entries = tableWork.indexes.flatMap((index) => indexEntries.get(index.name) ?? []);
-    const withRowids = recoverRowidsFromIndexes(tableWork.keyIndex, tableWork.freed, entries);
+    const withRowids = recoverRowidsFromIndexes(tableWork.signature.decode, tableWork.freed, entries);
     // Unattributed records have no table to compare with: their status stays unknown.
     const classified = tableWork.kind === 'unattributed' ? withRowids : classifyFreedRecords(tableWork.keyIndex, withRowids);
     for (const record of classified) {

@@ -112,6 +112,11 @@ export interface RecordSignature {
   readonly indexedColumns: readonly number[];
   /** Per-field profile learned from live records, or undefined. */
   readonly profile: readonly FieldProfile[] | undefined;
+  /**
+   * Record-field sets digested with every carved record (record-digest.ts): for WITHOUT ROWID the
+   * primary key first, then the UNIQUE column sets the classification uses.
+   */
+  readonly digestFieldSets: readonly (readonly number[])[];
 }
 
 export function affinityOf(declaredType: string): Affinity {
@@ -246,6 +251,7 @@ export function tableSignature(decode: TableDecodeInfo, schema: TableSchema | un
     indexedTable: undefined,
     indexedColumns: [],
     profile: undefined,
+    digestFieldSets: decode.withoutRowid && (schema?.primaryKeyIndexes.length ?? 0) > 0 ? [Array.from({ length: schema?.primaryKeyIndexes.length ?? 0 }, (_, field) => field)] : [],
   };
 }
 
@@ -277,6 +283,7 @@ export function schemaTableSignature(): RecordSignature {
     indexedTable: undefined,
     indexedColumns: [],
     profile: undefined,
+    digestFieldSets: [],
   };
 }
 
@@ -398,6 +405,7 @@ export function indexSignature(definition: IndexDefinition, table: RecordSignatu
     indexedTable: table.name,
     indexedColumns: columns,
     profile: profile?.every((entry) => entry !== undefined) === true ? (profile as FieldProfile[]) : undefined,
+    digestFieldSets: [],
   };
 }
 
@@ -426,6 +434,7 @@ export function inferredSignature(decode: TableDecodeInfo, classes: readonly num
     indexedTable: undefined,
     indexedColumns: [],
     profile: undefined,
+    digestFieldSets: [],
   };
 }
 
@@ -488,10 +497,10 @@ function storedSerialType(type: StorageClass, text: string | null, realAffinity:
  * records show fewer fields (rows written before ALTER TABLE ADD COLUMN): the records themselves
  * are the evidence, the schema cannot tell.
  */
-export function withProfile(signature: RecordSignature, records: readonly EvidenceRecord[], encoding: TextEncoding): RecordSignature {
-  if (records.length === 0) return signature;
+export function withProfile(signature: RecordSignature, records: readonly EvidenceRecord[], encoding: TextEncoding, minimumFieldCountSeen?: number): RecordSignature {
+  if (records.length === 0 && minimumFieldCountSeen === undefined) return signature;
   const profile = signature.fields.map(() => ({ sampleCount: 0, classes: 0, fixedSerialTypes: 0, textLengthMinimum: -1, textLengthMaximum: -1, blobLengthMinimum: -1, blobLengthMaximum: -1 }));
-  let minimumFieldCount = signature.minimumFieldCount;
+  let minimumFieldCount = Math.max(1, Math.min(signature.minimumFieldCount, minimumFieldCountSeen ?? signature.minimumFieldCount));
   for (const record of records) {
     if (record.flags.includes('fewer-columns-than-schema')) {
       // The count of stored fields is the count of leading non-default columns; keep it loose: the
@@ -533,7 +542,7 @@ export function withProfile(signature: RecordSignature, records: readonly Eviden
     const extra = seen & field.storable & ~field.rebuildable;
     return extra === 0 || field.rebuildable === 0 ? field : { ...field, rebuildable: field.rebuildable | extra };
   });
-  return { ...signature, fields, minimumFieldCount, profile };
+  return { ...signature, fields, minimumFieldCount, profile: records.length === 0 ? signature.profile : profile };
 }
 
 /** True when a rebuilt serial type fits what the field's live records show. */

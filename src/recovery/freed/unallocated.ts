@@ -10,7 +10,7 @@ import { u16beUnchecked } from '../../bytes/read.js';
 import type { Issue } from '../../issues/issue.js';
 import { issue } from '../../issues/issue.js';
 import { PageType } from '../../formats/sqlite/layout.js';
-import { parsePayloadCell } from '../../formats/sqlite/parse-cell.js';
+import { localPayloadSize } from '../../formats/sqlite/payload.js';
 import type { BtreePage } from '../../formats/sqlite/parse-page.js';
 import type { SourcePath } from '../../provenance/path.js';
 import type { FreeRegion } from './carve-region.js';
@@ -30,15 +30,27 @@ export interface PageFreeSpace {
 
 const scratch = { value: 0, big: undefined as bigint | undefined };
 
-/** Bytes a listed cell occupies; undefined when it cannot be parsed. */
+/** Bytes a listed cell occupies (sqlite.md §1.4, §1.7); undefined when it cannot be read. */
 export function listedCellSize(page: Uint8Array, type: number, offsetInPage: number, usableSize: number): number | undefined {
+  const end = Math.min(page.length, usableSize);
+  let at = offsetInPage;
   if (type === PageType.tableInterior) {
-    const size = readVarintInto(page, offsetInPage + 4, Math.min(page.length, usableSize), scratch);
+    const size = readVarintInto(page, at + 4, end, scratch);
     return size === 0 ? undefined : 4 + size;
   }
-  const kind = type === PageType.tableLeaf ? 'table-leaf' : type === PageType.indexLeaf ? 'index-leaf' : 'index-interior';
-  const cell = parsePayloadCell(page, 0, offsetInPage, usableSize, kind);
-  return cell.ok ? cell.cell.cellSizeInBytes : undefined;
+  if (type === PageType.indexInterior) at += 4;
+  const payloadVarint = readVarintInto(page, at, end, scratch);
+  if (payloadVarint === 0 || scratch.big !== undefined || scratch.value < 0) return undefined;
+  const payloadSize = scratch.value;
+  at += payloadVarint;
+  if (type === PageType.tableLeaf) {
+    const rowidVarint = readVarintInto(page, at, end, scratch);
+    if (rowidVarint === 0) return undefined;
+    at += rowidVarint;
+  }
+  const local = localPayloadSize(payloadSize, usableSize, type === PageType.tableLeaf);
+  const cellEnd = at + local + (local < payloadSize ? 4 : 0);
+  return cellEnd > end ? undefined : cellEnd - offsetInPage;
 }
 
 /**
@@ -49,10 +61,8 @@ export function listedCellSize(page: Uint8Array, type: number, offsetInPage: num
 export function freeRegionsOf(page: Uint8Array, btreePage: BtreePage, usableSize: number, pagePath: SourcePath): PageFreeSpace {
   const end = Math.min(usableSize, page.length);
   const issues: Issue[] = [];
-  // 0 = free, 1 = header / pointer array / listed cell, 2 = chain freeblock.
-  const use = new Uint8Array(end);
   const pointerEnd = Math.min(btreePage.cellPointerArrayEndInPage, end);
-  use.fill(1, 0, pointerEnd);
+  // Listed cells as sorted intervals (a page holds at most a few hundred: intervals beat a byte map).
   const cellExtents: [number, number][] = [];
   for (const offset of btreePage.cellOffsetsInPage) {
     let size = listedCellSize(page, btreePage.type, offset, usableSize);
@@ -60,45 +70,59 @@ export function freeRegionsOf(page: Uint8Array, btreePage: BtreePage, usableSize
       issues.push(issue('sqlite.cell.unreadable-extent', 'warning', pagePath, offset, `Cell at ${formatOffset(offset)}: size cannot be read; 4 bytes assumed listed`));
       size = 4;
     }
-    const cellEnd = Math.min(end, offset + size);
-    cellExtents.push([offset, cellEnd]);
-    use.fill(1, offset, cellEnd);
+    cellExtents.push([offset, Math.min(end, offset + size)]);
   }
+  const listed = [...cellExtents].sort((a, b) => a[0] - b[0]);
+  const firstListedAtOrAfter = (position: number): number => {
+    let low = 0;
+    let high = listed.length;
+    while (low < high) {
+      const middle = (low + high) >> 1;
+      if ((listed[middle] as [number, number])[1] <= position) low = middle + 1;
+      else high = middle;
+    }
+    return low;
+  };
   const chain = walkFreeblockChain(page, btreePage, usableSize, pagePath);
   issues.push(...chain.issues);
   const regions: FreeRegion[] = [];
+  const taken: [number, number][] = [];
   for (const block of chain.blocks) {
     let blockEnd = block.startInPage + block.sizeInBytes;
-    for (let position = block.startInPage; position < blockEnd; position++) {
-      if (use[position] === 1) {
-        issues.push(issue('sqlite.freeblock.overlaps-cell', 'warning', pagePath, block.startInPage, `Freeblock at ${formatOffset(block.startInPage)} (size ${block.sizeInBytes}) overlaps a listed cell at ${formatOffset(position)}; clipped`));
-        blockEnd = position;
-        break;
-      }
+    const overlap = listed[firstListedAtOrAfter(block.startInPage)];
+    if (overlap !== undefined && overlap[0] < blockEnd) {
+      const position = Math.max(overlap[0], block.startInPage);
+      issues.push(issue('sqlite.freeblock.overlaps-cell', 'warning', pagePath, block.startInPage, `Freeblock at ${formatOffset(block.startInPage)} (size ${block.sizeInBytes}) overlaps a listed cell at ${formatOffset(position)}; clipped`));
+      blockEnd = position;
     }
     if (blockEnd - block.startInPage < 4) continue;
-    use.fill(2, block.startInPage, blockEnd);
+    taken.push([block.startInPage, blockEnd]);
     regions.push({ kind: 'freeblock', startInPage: block.startInPage, endInPage: blockEnd, headerStarts: [block.startInPage] });
   }
+  // Whatever neither a listed cell nor a chain block covers: the gap before the content start,
+  // fragments and unreached free space after it.
+  const occupied = [[0, pointerEnd] as [number, number], ...listed, ...taken].sort((a, b) => a[0] - b[0]);
   const contentStart = Math.max(pointerEnd, Math.min(btreePage.cellContentStartInPage, end));
-  const runs = (from: number, to: number, kind: FreeRegion['kind']): void => {
-    let runStart = -1;
-    for (let position = from; position <= to; position++) {
-      const free = position < to && use[position] === 0;
-      if (free && runStart < 0) runStart = position;
-      if (!free && runStart >= 0) {
-        regions.push({ kind, startInPage: runStart, endInPage: position, headerStarts: [] });
-        runStart = -1;
-      }
-    }
+  let position = 0;
+  const free = (from: number, to: number): void => {
+    if (from >= to) return;
+    if (from < contentStart) regions.push({ kind: 'unallocated-gap', startInPage: from, endInPage: Math.min(to, contentStart), headerStarts: [] });
+    if (to > contentStart) regions.push({ kind: 'unreached', startInPage: Math.max(from, contentStart), endInPage: to, headerStarts: [] });
   };
-  runs(pointerEnd, contentStart, 'unallocated-gap');
-  runs(contentStart, end, 'unreached');
+  for (const [start, stop] of occupied) {
+    free(position, Math.min(start, end));
+    position = Math.max(position, stop);
+  }
+  free(position, end);
   const stalePointers: number[] = [];
+  const isListed = (value: number): boolean => {
+    const at = listed[firstListedAtOrAfter(value)];
+    return at !== undefined && at[0] <= value;
+  };
   for (let index = 0; index < maximumStalePointerCount && pointerEnd + 2 * index + 2 <= contentStart; index++) {
     const value = u16beUnchecked(page, pointerEnd + 2 * index);
     if (value < pointerEnd || value + 4 > end) break;
-    if (use[value] !== 1) stalePointers.push(value);
+    if (!isListed(value)) stalePointers.push(value);
   }
   regions.sort((a, b) => a.startInPage - b.startInPage);
   return { regions, stalePointers, cellExtents, issues };
