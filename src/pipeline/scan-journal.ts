@@ -369,6 +369,7 @@ class JournalDecoding {
           databaseSizeInBytes: this.#database?.file.sizeInBytes ?? 0,
           pageSize: this.#pageSize,
           parameters: {
+            deferLocators: true,
             databaseName: this.#databaseName,
             usableSize: this.#usableSize,
             encoding: this.#encoding,
@@ -386,7 +387,7 @@ class JournalDecoding {
         const recordNumber = record.journalRecordIndex ?? 0;
         const source = this.#journal.records[recordNumber - 1];
         const leftover = source !== undefined && this.#leftoverSegments.has(source.segmentNumber);
-        const row = rowSnapshot(record, keyColumns, `journal-record#${recordNumber} cell@${formatOffset(record.offsetInPage)}`);
+        const row = rowSnapshot(record, keyColumns, `journal-record#${recordNumber}`);
         if (row !== undefined && this.#preimageRecords.has(recordNumber)) {
           const list = preimageRows.get(recordNumber) ?? [];
           list.push(row);

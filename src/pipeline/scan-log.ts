@@ -3,7 +3,6 @@
  * stray log, the tables its page images are decoded with, main-file rows as a page's other
  * version, and running page-image batches through the pool in order.
  */
-import { formatOffset } from '../bytes/offsets.js';
 import type { EvidenceRecord, TableDescriptor } from '../evidence/record.js';
 import { RecordState, RecordStatus } from '../evidence/record.js';
 import type { Issue } from '../issues/issue.js';
@@ -25,6 +24,7 @@ import type { BtreeOwner } from '../assembly/versions/btree-ownership.js';
 import { BtreeOwnership, ownersFromSchema } from '../assembly/versions/btree-ownership.js';
 import type { KeyColumns, RowSnapshot } from '../assembly/versions/row-events.js';
 import { rowSnapshot } from '../assembly/versions/row-events.js';
+import { stampLocators } from '../assembly/versions/page-images.js';
 import type { EvidenceFile } from '../sources/inputs.js';
 import { FileSource } from '../sources/file-source.js';
 import { SourcePageReader } from '../sources/page-reader.js';
@@ -253,8 +253,9 @@ export function mainPageRows(reader: PageReader, databasePath: SourcePath, datab
     foundBy: 'btree-walk',
   });
   const rows: RowSnapshot[] = [];
+  const source = `main sqlite-page#${pageNumber}`;
   for (const record of decoded.records) {
-    const row = rowSnapshot(record, keyColumns, `main sqlite-page#${pageNumber} cell@${formatOffset(record.offsetInPage)}`);
+    const row = rowSnapshot(record, keyColumns, source);
     if (row !== undefined) rows.push(row);
   }
   return rows;
@@ -264,22 +265,26 @@ export function mainPageRows(reader: PageReader, databasePath: SourcePath, datab
  * Runs tasks through the pool with at most `maximumInFlight` pending, handing results to
  * `consume` in submission order (so output order never depends on timing).
  */
-export async function runInOrder(pool: WorkerPool, tasks: readonly (() => Task)[], consume: (result: TaskResult, index: number) => Promise<void>): Promise<void> {
+export async function runInOrder(pool: WorkerPool, tasks: readonly (() => Task)[], consume: (result: TaskResult, index: number, task: Task) => Promise<void>): Promise<void> {
   const maximumInFlight = Math.max(2, pool.workerCount * 3);
-  const pending: Promise<TaskResult>[] = [];
+  const pending: { task: Task; result: Promise<TaskResult> }[] = [];
   let next = 0;
   const submit = (): void => {
     const make = tasks[next];
     if (make === undefined) return;
     next++;
-    pending.push(pool.run(make()));
+    const task = make();
+    pending.push({ task, result: pool.run(task) });
   };
   while (next < tasks.length && pending.length < maximumInFlight) submit();
   let index = 0;
   while (pending.length > 0) {
-    const result = await (pending.shift() as Promise<TaskResult>);
+    const { task, result } = pending.shift() as { task: Task; result: Promise<TaskResult> };
+    const value = await result;
     submit();
-    await consume(result, index++);
+    // Page-image tasks leave frame/record numbers, checksums and transactions to this thread.
+    if (task.kind === 'decode-page-images' && task.parameters.deferLocators === true) stampLocators(value.records, task.parameters.images);
+    await consume(value, index++, task);
   }
 }
 
@@ -297,6 +302,12 @@ export function statusAgainst(current: ReadonlyMap<string, ReadonlyMap<string, s
   return tentative ? RecordStatus.unknown : RecordStatus.superseded;
 }
 
+/**
+ * Sets a record's status in place. Only for records this pipeline just received from the pool or
+ * decoded itself (fresh objects nobody else holds): copying hundreds of thousands of records per
+ * WAL cost more than decoding them.
+ */
 export function withStatus(record: EvidenceRecord, status: RecordStatus): EvidenceRecord {
-  return record.status === status ? record : { ...record, status };
+  if (record.status !== status) (record as { status: RecordStatus }).status = status;
+  return record;
 }

@@ -231,6 +231,11 @@ async function prepare(source: FileSource, walFile: EvidenceFile, walPath: Sourc
       registry.registerAll(read.tables);
       return { entries: read.entries };
     };
+    // The view is the current generation's timeline after its last committed transaction.
+    let lastCommitted = -1;
+    for (const transaction of assembly.transactions) {
+      if (transaction.state === 'committed' && assembly.generations[transaction.generationIndex]?.isCurrent === true) lastCommitted = Math.max(lastCommitted, transaction.transactionIndex);
+    }
     for (const generation of assembly.generations) {
       const timeline = new PageTimeline({
         base: baseReader,
@@ -254,7 +259,7 @@ async function prepare(source: FileSource, walFile: EvidenceFile, walPath: Sourc
           frameOwner.set(frameNumber, applied.owners.get(frameNumber));
           frameOverlay.set(frameNumber, applied.overlayIndex);
         }
-        if (generation.isCurrent && transaction.state === 'committed') {
+        if (transactionIndex === lastCommitted) {
           committedOverlay = timeline.overlaySnapshot();
           committedPageCount = transaction.databaseSizeInPages;
         }
@@ -593,7 +598,7 @@ class WalDecoding implements PreparedWal {
       databaseBaseOffset: 0,
       databaseSizeInBytes: state.database?.file.sizeInBytes ?? 0,
       pageSize: state.header.pageSize,
-      parameters: { databaseName: state.databaseName, usableSize: state.usableSize, encoding: state.encoding, tables, overlays, images },
+      parameters: { deferLocators: true, databaseName: state.databaseName, usableSize: state.usableSize, encoding: state.encoding, tables, overlays, images },
     };
   }
 
@@ -706,8 +711,9 @@ class WalDecoding implements PreparedWal {
           const records = byFrame.get(frame.frameNumber) ?? [];
           const rows: RowSnapshot[] = [];
           const tentative = frame.label === 'uncommitted' || frame.label === 'checksum-invalid';
+          const source = `wal-frame#${frame.frameNumber}`;
           for (const record of records) {
-            const row = rowSnapshot(record, keyColumns, `wal-frame#${frame.frameNumber} cell@${formatOffset(record.offsetInPage)}`);
+            const row = rowSnapshot(record, keyColumns, source);
             if (row !== undefined) rows.push(row);
             // Without its database the view is partial: a row not found in it may still be live.
             const status = this.#inView(frame, record.table) ? RecordStatus.live : statusAgainst(this.#viewRows, row, tentative, state.database === undefined ? RecordStatus.unknown : RecordStatus.deleted);

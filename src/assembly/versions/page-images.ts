@@ -12,10 +12,11 @@
  * `recoverPageImage` is the one place where everything recovered from one page image is gathered:
  * freed-space carving (freeblocks, the unallocated gap) is to be added there.
  */
-import type { EvidenceRecord, FoundBy, IntegrityFlag, RecordState } from '../../evidence/record.js';
+import type { Confidence, EvidenceRecord, FoundBy, IntegrityFlag, RecordState } from '../../evidence/record.js';
 import { RecordStatus } from '../../evidence/record.js';
 import type { Issue } from '../../issues/issue.js';
 import type { SourcePath } from '../../provenance/path.js';
+import { renderPath } from '../../provenance/path.js';
 import { headerOffsetOf } from '../../formats/sqlite/btree.js';
 import type { TextEncoding } from '../../formats/sqlite/layout.js';
 import { PageType } from '../../formats/sqlite/layout.js';
@@ -65,6 +66,12 @@ export interface PageOverlaySnapshot {
 }
 
 export interface PageImageDecodeParameters {
+  /**
+   * Leave `frameIndex`, `journalRecordIndex`, `checksum` and `transaction` to the caller
+   * (`stampLocators` after the records crossed the worker boundary): records without them pack
+   * and unpack as plain records, several times faster for a WAL's hundreds of thousands.
+   */
+  readonly deferLocators?: boolean;
   readonly databaseName: string;
   readonly usableSize: number;
   readonly encoding: TextEncoding;
@@ -130,7 +137,8 @@ export function decodePageImages(images: PageImageSource, base: PageReader | und
       foundBy: work.foundBy,
     };
     const decoded = recoverPageImage(page, work, table, context);
-    for (const record of decoded.records) records.push(stamp(record, work));
+    const defer = parameters.deferLocators === true;
+    for (const record of decoded.records) records.push(defer ? stampState(record, work) : stampLocator(stampState(record, work), work));
     for (const problem of decoded.issues) issues.push(problem);
   }
   return { records, issues };
@@ -166,21 +174,65 @@ export function recoverPageImage(page: Uint8Array, work: PageImageWork, table: T
   return { records: decoded.records, issues };
 }
 
-/** Adds the image's state details to a record decoded from it. */
-function stamp(record: EvidenceRecord, work: PageImageWork): EvidenceRecord {
-  const own = record.confidence.reasons.filter((reason) => reason !== liveCellReason);
+/**
+ * Adds the image's confidence and flags to a record decoded from it. The record was created by
+ * this call (decodeCells), so it is completed in place rather than copied: a WAL yields records by
+ * the hundred thousand.
+ */
+function stampState(record: EvidenceRecord, work: PageImageWork): EvidenceRecord {
+  const out = record as Mutable<EvidenceRecord>;
+  const own = record.confidence.reasons.length === 1 && record.confidence.reasons[0] === liveCellReason ? [] : record.confidence.reasons.filter((reason) => reason !== liveCellReason);
   const level = levelRank[record.confidence.level] < levelRank[work.confidenceLevel] ? record.confidence.level : work.confidenceLevel;
-  const flags = work.flags.length === 0 ? record.flags : [...work.flags, ...record.flags.filter((flag) => !work.flags.includes(flag))];
-  const out: EvidenceRecord = {
-    ...record,
-    confidence: { level, reasons: [...work.reasons, ...own] },
-    flags,
-    checksum: work.checksum,
-  };
-  return {
-    ...out,
-    ...(work.frameIndex === undefined ? {} : { frameIndex: work.frameIndex }),
-    ...(work.journalRecordIndex === undefined ? {} : { journalRecordIndex: work.journalRecordIndex }),
-    ...(work.transaction === undefined ? {} : { transaction: work.transaction }),
-  };
+  out.confidence = own.length === 0 && level === work.confidenceLevel ? confidenceOf(work) : { level, reasons: [...work.reasons, ...own] };
+  if (work.flags.length > 0) out.flags = [...work.flags, ...record.flags.filter((flag) => !work.flags.includes(flag))];
+  return record;
+}
+
+/** Adds the image's frame or journal record, checksum result and transaction (in place, see `stampState`). */
+function stampLocator(record: EvidenceRecord, work: PageImageWork): EvidenceRecord {
+  const out = record as Mutable<EvidenceRecord>;
+  out.checksum = work.checksum;
+  if (work.frameIndex !== undefined) out.frameIndex = work.frameIndex;
+  if (work.journalRecordIndex !== undefined) out.journalRecordIndex = work.journalRecordIndex;
+  if (work.transaction !== undefined) out.transaction = work.transaction;
+  return record;
+}
+
+/**
+ * Completes records decoded with `deferLocators` (in place: they are the caller's fresh objects).
+ * A record's image is the one whose page path is its cell's parent: the same object in-process,
+ * an equal chain after the worker boundary.
+ */
+export function stampLocators(records: readonly EvidenceRecord[], images: readonly PageImageWork[]): void {
+  const byParent = new Map<SourcePath, PageImageWork>();
+  let byRendered: Map<string, PageImageWork> | undefined;
+  for (const work of images) byParent.set(work.pagePath, work);
+  for (const record of records) {
+    const parent = record.path.parent;
+    if (parent === null) continue;
+    let work = byParent.get(parent);
+    if (work === undefined) {
+      if (byRendered === undefined) {
+        byRendered = new Map();
+        for (const image of images) byRendered.set(renderPath(image.pagePath), image);
+      }
+      work = byRendered.get(renderPath(parent));
+      if (work === undefined) continue;
+      byParent.set(parent, work);
+    }
+    stampLocator(record, work);
+  }
+}
+
+type Mutable<T> = { -readonly [K in keyof T]: T[K] };
+
+/** One confidence object per image, shared by its records (the pool packs shared objects once). */
+const confidences = new WeakMap<PageImageWork, Confidence>();
+function confidenceOf(work: PageImageWork): Confidence {
+  let confidence = confidences.get(work);
+  if (confidence === undefined) {
+    confidence = { level: work.confidenceLevel, reasons: work.reasons };
+    confidences.set(work, confidence);
+  }
+  return confidence;
 }

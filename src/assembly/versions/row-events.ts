@@ -14,17 +14,21 @@
  */
 import { createHash } from 'node:crypto';
 import type { EvidenceRecord, SqlText, StorageClass } from '../../evidence/record.js';
+import { formatOffset } from '../../bytes/offsets.js';
 
 /** One row as a page version holds it. */
 export interface RowSnapshot {
   readonly table: string;
   /** Rowid as decimal text, or for a WITHOUT ROWID table the primary-key values as a JSON array. */
   readonly key: string;
+  /** Equal fingerprints, equal rows (`recordFingerprint`). */
   readonly fingerprint: string;
   readonly types: readonly StorageClass[];
   readonly values: readonly SqlText[];
-  /** Where this version was read: `wal-frame#12`, `journal-record#3`, `main sqlite-page#5`. */
+  /** Which page version it was read from: `wal-frame#12`, `journal-record#3`, `main sqlite-page#5` (shared by a page's rows). */
   readonly source: string;
+  /** The cell's offset in that page. */
+  readonly offsetInPage: number;
 }
 
 export type RowEventKind = 'insert' | 'update' | 'delete';
@@ -58,7 +62,27 @@ export interface TransactionRowEvents {
   readonly unexplainedRowCount: number;
 }
 
-/** SHA-256 over a record's storage classes and values: equal fingerprints, equal rows. */
+/** Where a row version was read, as events name it: `wal-frame#12 cell@0x00000f90`. */
+export function rowSource(row: RowSnapshot): string {
+  return `${row.source} cell@${formatOffset(row.offsetInPage)}`;
+}
+
+const overflowReasonPrefix = 'payload continues on overflow';
+
+/**
+ * A record's fingerprint: the SHA-256 of its cell bytes when the whole payload is in the cell
+ * (SQLite encodes equal values into equal bytes, and the worker hashed the cell already), else a
+ * SHA-256 over its storage classes and values (the cell then holds only part of the payload and
+ * an overflow page number that changes when the row moves).
+ */
+export function recordFingerprint(record: Pick<EvidenceRecord, 'rawSha256' | 'confidence' | 'types' | 'values'>): string {
+  const reasons = record.confidence.reasons;
+  let overflow = false;
+  for (let index = 0; index < reasons.length; index++) if ((reasons[index] as string).startsWith(overflowReasonPrefix)) overflow = true;
+  return overflow || record.rawSha256.length !== 64 ? `v:${rowFingerprint(record.types, record.values)}` : record.rawSha256;
+}
+
+/** SHA-256 over storage classes and values: equal fingerprints, equal rows. */
 export function rowFingerprint(types: readonly StorageClass[], values: readonly SqlText[]): string {
   const hash = createHash('sha256');
   for (let index = 0; index < values.length; index++) {
@@ -82,11 +106,16 @@ export function rowKey(record: Pick<EvidenceRecord, 'rowid' | 'values' | 'table'
 export function rowSnapshot(record: EvidenceRecord, keyColumns: KeyColumns, source: string): RowSnapshot | undefined {
   const key = rowKey(record, keyColumns);
   if (key === undefined) return undefined;
-  return { table: record.table, key, fingerprint: rowFingerprint(record.types, record.values), types: record.types, values: record.values, source };
+  return { table: record.table, key, fingerprint: recordFingerprint(record), types: record.types, values: record.values, source, offsetInPage: record.offsetInPage };
 }
 
-/** Orders keys: rowids numerically, other keys as text. */
+/** Orders keys: rowids numerically (exactly, up to 64 bits), other keys as text. */
 export function compareKeys(left: string, right: string): number {
+  if (left.length < 16 && right.length < 16) {
+    const a = Number(left);
+    const b = Number(right);
+    if (Number.isSafeInteger(a) && Number.isSafeInteger(b) && left !== '' && right !== '' && String(a) === left && String(b) === right) return a < b ? -1 : a > b ? 1 : 0;
+  }
   const integer = /^-?\d+$/;
   if (integer.test(left) && integer.test(right)) {
     const a = BigInt(left);
@@ -139,33 +168,36 @@ export function transactionRowEvents(changes: readonly PageRowsChange[], columns
     const columns = columnsOf(table);
     const old = before.get(table) ?? new Map<string, RowSnapshot>();
     const now = after.get(table) ?? new Map<string, { row: RowSnapshot; beforeKnown: boolean }>();
-    const keys = new Set<string>([...old.keys(), ...now.keys()]);
-    for (const key of [...keys].sort(compareKeys)) {
+    // Only keys that changed are sorted: most rows of a rewritten page are unchanged.
+    const changed: RowEvent[] = [];
+    for (const [key, next] of now) {
       const previous = old.get(key);
-      const next = now.get(key);
-      if (previous !== undefined && next !== undefined) {
-        if (previous.fingerprint === next.row.fingerprint) continue;
-        const changedBefore: Record<string, SqlText> = {};
-        const changedAfter: Record<string, SqlText> = {};
-        const count = Math.max(previous.values.length, next.row.values.length);
-        for (let index = 0; index < count; index++) {
-          const a = previous.values[index] ?? null;
-          const b = next.row.values[index] ?? null;
-          if (a === b && (previous.types[index] ?? 'null') === (next.row.types[index] ?? 'null')) continue;
-          changedBefore[columnName(columns, index)] = a;
-          changedAfter[columnName(columns, index)] = b;
-        }
-        events.push({ kind: 'update', table, key, before: changedBefore, after: changedAfter, beforeSource: previous.source, afterSource: next.row.source });
-      } else if (next !== undefined) {
-        if (!next.beforeKnown) {
-          unexplainedRowCount++;
-          continue;
-        }
-        events.push({ kind: 'insert', table, key, after: allColumns(next.row, columns), afterSource: next.row.source });
-      } else if (previous !== undefined) {
-        events.push({ kind: 'delete', table, key, before: allColumns(previous, columns), beforeSource: previous.source });
+      if (previous === undefined) {
+        if (!next.beforeKnown) unexplainedRowCount++;
+        else changed.push({ kind: 'insert', table, key, after: allColumns(next.row, columns), afterSource: rowSource(next.row) });
+        continue;
       }
+      if (previous.fingerprint === next.row.fingerprint) continue;
+      const changedBefore: Record<string, SqlText> = {};
+      const changedAfter: Record<string, SqlText> = {};
+      let differences = 0;
+      const count = Math.max(previous.values.length, next.row.values.length);
+      for (let index = 0; index < count; index++) {
+        const a = previous.values[index] ?? null;
+        const b = next.row.values[index] ?? null;
+        if (a === b && (previous.types[index] ?? 'null') === (next.row.types[index] ?? 'null')) continue;
+        changedBefore[columnName(columns, index)] = a;
+        changedAfter[columnName(columns, index)] = b;
+        differences++;
+      }
+      // Equal values in different cell bytes (an overflow row that moved): no change.
+      if (differences > 0) changed.push({ kind: 'update', table, key, before: changedBefore, after: changedAfter, beforeSource: rowSource(previous), afterSource: rowSource(next.row) });
     }
+    for (const [key, previous] of old) {
+      if (!now.has(key)) changed.push({ kind: 'delete', table, key, before: allColumns(previous, columns), beforeSource: rowSource(previous) });
+    }
+    changed.sort((a, b) => compareKeys(a.key, b.key));
+    for (const event of changed) events.push(event);
   }
   return { events, unexplainedRowCount };
 }

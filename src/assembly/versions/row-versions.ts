@@ -9,7 +9,7 @@
  */
 import type { EvidenceRecord, RecordState, RecordStatus } from '../../evidence/record.js';
 import type { KeyColumns } from './row-events.js';
-import { compareKeys, rowFingerprint, rowKey } from './row-events.js';
+import { compareKeys, recordFingerprint, rowKey } from './row-events.js';
 
 export type VersionSource = 'journal' | 'main' | 'wal';
 
@@ -80,7 +80,7 @@ export function rowVersionChains(records: readonly EvidenceRecord[], keyColumns:
     const fingerprints = new Set<string>();
     let previous: string | undefined;
     const versions = chain.records.map(({ record }): RowVersion => {
-      const fingerprint = rowFingerprint(record.types, record.values);
+      const fingerprint = recordFingerprint(record);
       fingerprints.add(fingerprint);
       const changed = fingerprint !== previous;
       previous = fingerprint;

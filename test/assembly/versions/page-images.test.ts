@@ -4,7 +4,7 @@ import { MemoryPageReader } from '../../../src/formats/sqlite/page-reader.js';
 import { extendPath, filePath, renderPath, toImageOffset } from '../../../src/provenance/path.js';
 import { sqliteSchemaTable, unknownTable } from '../../../src/recovery/table-info.js';
 import type { PageImageWork } from '../../../src/assembly/versions/page-images.js';
-import { decodePageImages } from '../../../src/assembly/versions/page-images.js';
+import { decodePageImages, stampLocators } from '../../../src/assembly/versions/page-images.js';
 import { sha256Hex } from '../../../src/bytes/sha256.js';
 
 const wal = new Uint8Array(readFileSync('samples/pos-wal/trans.db-wal'));
@@ -84,5 +84,17 @@ describe('decodePageImages', () => {
       images: [work(1, 2, { tableIndex: -1 }), work(1, 2, { fileOffset: wal.length + 10 }), work(1, 2, { fileOffset: 0 })],
     });
     expect(batch.records).toEqual([]);
+  });
+
+  it('deferLocators leaves frame, checksum and transaction to stampLocators, which finds each record\'s image across a worker boundary', () => {
+    const parameters = { deferLocators: true, databaseName: 'trans.db', usableSize: pageSize, encoding: 1 as const, tables: [sysParam], overlays: [], images: [work(1, 2), work(16, 2, { transaction: 'wal:1.7' })] };
+    const batch = decodePageImages(images, undefined, pageSize, parameters);
+    expect(batch.records.length).toBeGreaterThan(9);
+    expect(batch.records.every((record) => record.frameIndex === undefined && record.checksum === undefined && record.transaction === undefined)).toBe(true);
+    // As the pool returns them: equal paths, not the same objects.
+    const crossed = structuredClone(batch.records);
+    stampLocators(crossed, parameters.images);
+    expect(crossed.slice(0, 9).every((record) => record.frameIndex === 1 && record.transaction === 'wal:1.42' && record.checksum === 'valid')).toBe(true);
+    expect(crossed.slice(9).every((record) => record.frameIndex === 16 && record.transaction === 'wal:1.7')).toBe(true);
   });
 });

@@ -1,10 +1,10 @@
 import { describe, expect, it } from 'vitest';
 import type { RowSnapshot } from '../../../src/assembly/versions/row-events.js';
-import { compareKeys, rowFingerprint, rowKey, transactionRowEvents } from '../../../src/assembly/versions/row-events.js';
+import { compareKeys, recordFingerprint, rowFingerprint, rowKey, transactionRowEvents } from '../../../src/assembly/versions/row-events.js';
 
 function row(key: string, values: (string | null)[], source = 'x', table = 't'): RowSnapshot {
   const types = values.map((value) => (value === null ? 'null' : 'text') as 'null' | 'text');
-  return { table, key, fingerprint: rowFingerprint(types, values), types, values, source };
+  return { table, key, fingerprint: rowFingerprint(types, values), types, values, source, offsetInPage: 0x10 };
 }
 
 const columns = (table: string): readonly string[] => (table === 't' ? ['id', 'v', 'w'] : ['a']);
@@ -22,9 +22,9 @@ describe('transactionRowEvents', () => {
     );
     expect(result.unexplainedRowCount).toBe(0);
     expect(result.events).toEqual([
-      { kind: 'update', table: 't', key: '1', before: { v: 'a' }, after: { v: 'a2' }, beforeSource: 'p2 before', afterSource: 'p2 after' },
-      { kind: 'insert', table: 't', key: '3', after: { id: '3', v: 'c', w: null }, afterSource: 'x' },
-      { kind: 'delete', table: 't', key: '10', before: { id: '10', v: 'gone', w: 'x' }, beforeSource: 'x' },
+      { kind: 'update', table: 't', key: '1', before: { v: 'a' }, after: { v: 'a2' }, beforeSource: 'p2 before cell@0x00000010', afterSource: 'p2 after cell@0x00000010' },
+      { kind: 'insert', table: 't', key: '3', after: { id: '3', v: 'c', w: null }, afterSource: 'x cell@0x00000010' },
+      { kind: 'delete', table: 't', key: '10', before: { id: '10', v: 'gone', w: 'x' }, beforeSource: 'x cell@0x00000010' },
     ]);
   });
 
@@ -39,6 +39,9 @@ describe('transactionRowEvents', () => {
     expect(result.events.map((event) => `${event.table}:${event.key}`)).toEqual(['u:9', 't:-3', 't:9', 't:10', 't:9223372036854775807']);
     expect(compareKeys('9223372036854775806', '9223372036854775807')).toBe(-1);
     expect(compareKeys('["a"]', '["b"]')).toBe(-1);
+    expect(compareKeys('-9223372036854775808', '5')).toBe(-1);
+    expect(compareKeys('10', '9')).toBe(1);
+    expect(compareKeys('9007199254740993', '9007199254740992')).toBe(1);
   });
 
   it('a page whose earlier version is unknown: rows no earlier row explains are counted, not called inserts', () => {
@@ -67,6 +70,12 @@ describe('keys and fingerprints', () => {
     expect(rowKey({ rowid: '42', values: ['x'], table: 't' }, new Map())).toBe('42');
     expect(rowKey({ rowid: null, values: ['k1', 'v', 'k2'], table: 'w' }, new Map([['w', [0, 2]]]))).toBe('["k1","k2"]');
     expect(rowKey({ rowid: null, values: ['a', 'b'], table: 'w' }, new Map())).toBe('["a","b"]');
+  });
+
+  it('a record is fingerprinted by its cell bytes, or by its values when the payload overflows', () => {
+    const values = { types: ['text' as const], values: ['x'] };
+    expect(recordFingerprint({ rawSha256: 'a'.repeat(64), confidence: { level: 'high', reasons: ['cell reached through the live b-tree'] }, ...values })).toBe('a'.repeat(64));
+    expect(recordFingerprint({ rawSha256: 'a'.repeat(64), confidence: { level: 'high', reasons: ['payload continues on overflow page(s) 7'] }, ...values })).toBe(`v:${rowFingerprint(['text'], ['x'])}`);
   });
 
   it('a fingerprint separates NULL from the empty string, types and value boundaries', () => {
