@@ -47,3 +47,4 @@ for (const workers of [1, 2]) {
   );
 }
 process.stdout.write(`${lines.join('\n')}\n`);
+await import('./wal.js');
