@@ -48,6 +48,6 @@ export type TaskResult = DecodedBatch & { readonly rendered?: RenderedBatch };
 export interface WireResult {
   readonly packed: PackedRecords;
   readonly issues: DecodedBatch['issues'];
-  /** Report text of the records (tasks with `render`; `packed` is then empty): strings and a typed array. */
+  /** Report text of the records (tasks with `render`; `packed` is then empty): UTF-8 bytes and offsets. */
   readonly rendered?: RenderedBatch;
 }
