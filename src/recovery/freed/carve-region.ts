@@ -34,6 +34,8 @@ export interface FreeRegion {
 export const maximumFragmentSizeInBytes = 3;
 /** Boundaries (nearest first) offered as the end of a cell whose lost serial types need one. */
 export const maximumBoundaryHints = 3;
+/** Zero bytes that split two undecoded runs. */
+export const zeroGapSizeInBytes = 8;
 /** Undecoded runs shorter than this are fragments, not worth an issue. */
 export const minimumReportedUndecodedSizeInBytes = 4;
 
@@ -122,6 +124,12 @@ export function carveRegion(page: Uint8Array, region: FreeRegion, kinds: readonl
   for (const headerStart of region.headerStarts) if (inRegion(headerStart)) anchors.add(headerStart);
   for (const hint of hintStarts) if (headerAt(hint)) anchors.add(hint);
   for (const position of headerPositions) if (boundaries.has(position + freeblockSizeAt(page, position))) anchors.add(position);
+  // Right after an intact cell (plus 0–3 fragment bytes) the next cell starts: possibly one whose
+  // first 4 bytes were overwritten (a stale freeblock header whose size may no longer fit).
+  for (const entry of pool) {
+    const cellEnd = entry.decoded.candidate.cellEndInPage;
+    for (let gap = 0; gap <= maximumFragmentSizeInBytes; gap++) if (headerAt(cellEnd + gap)) anchors.add(cellEnd + gap);
+  }
   for (const anchor of anchors) boundaries.add(anchor);
 
   const worklist = [...anchors].sort((a, b) => a - b);
@@ -323,14 +331,23 @@ function undecodedRuns(page: Uint8Array, region: FreeRegion, end: number, cells:
   }
   const runs: { startInPage: number; endInPage: number }[] = [];
   let position = start;
+  // Zero bytes are never record content: runs are the non-zero stretches, split at zero gaps.
   const flush = (to: number): void => {
-    if (to - position < minimumReportedUndecodedSizeInBytes) return;
+    let runStart = -1;
+    let lastNonZero = -1;
+    const close = (): void => {
+      if (runStart >= 0 && lastNonZero + 1 - runStart >= minimumReportedUndecodedSizeInBytes) runs.push({ startInPage: runStart, endInPage: lastNonZero + 1 });
+      runStart = -1;
+    };
     for (let index = position; index < to; index++) {
-      if (page[index] !== 0) {
-        runs.push({ startInPage: position, endInPage: to });
-        return;
+      if (page[index] === 0) {
+        if (runStart >= 0 && index - lastNonZero >= zeroGapSizeInBytes) close();
+        continue;
       }
+      if (runStart < 0) runStart = index;
+      lastNonZero = index;
     }
+    close();
   };
   for (const cell of cells) {
     const cellStart = cell.decoded.candidate.cellStartInPage;
