@@ -214,6 +214,27 @@ INSERT INTO t(v) VALUES ('new row');`,
     expect(uncommitted.some((record) => record.checksum === 'not-applicable')).toBe(true);
   });
 
+  it('WITHOUT ROWID and UTF-16 tables: the committed view equals sqlite3, keys by primary key', async () => {
+    const database = walCase(
+      directory,
+      'keyed',
+      `PRAGMA encoding='UTF-16le';
+CREATE TABLE k(code TEXT, seq INTEGER, amount REAL, PRIMARY KEY (code, seq)) WITHOUT ROWID;
+CREATE TABLE t(id INTEGER PRIMARY KEY, v TEXT);
+PRAGMA wal_checkpoint(TRUNCATE);
+WITH RECURSIVE c(x) AS (SELECT 1 UNION ALL SELECT x+1 FROM c WHERE x<400) INSERT INTO k SELECT printf('商户%03d', x % 37), x, x / 4.0 FROM c;
+${rows(50, '示例')}
+UPDATE k SET amount = -1 WHERE seq % 10 = 0;
+DELETE FROM k WHERE seq % 9 = 0;`,
+    );
+    const sink = await scan([database]);
+    expect(liveRows(sink, 'k', true)).toEqual(sortRows(oracleRows(database, 'k', { withWal: true, withoutRowid: true })));
+    expect(liveRows(sink, 't')).toEqual(sortRows(oracleRows(database, 't', { withWal: true })));
+    const events = sink.transactions.flatMap((row) => row.events ?? []).filter((event) => event.table === 'k');
+    expect(events.filter((event) => event.kind === 'delete')).toHaveLength(44);
+    expect(events.find((event) => event.kind === 'update')?.key).toMatch(/^\["商户\d{3}","\d+"\]$/);
+  });
+
   describe('bad input', () => {
     let database = '';
     beforeAll(() => {
