@@ -5,6 +5,15 @@
  */
 import { formatOffset } from '../bytes/offsets.js';
 import type { EvidenceRecord } from '../evidence/record.js';
+import { issue } from '../issues/issue.js';
+import { serialTypeSize } from '../formats/sqlite/record.js';
+import type { FreedCarveContext, FreedRecord } from './freed/build-record.js';
+import { carveFreedCells } from './freed/carve-page.js';
+import type { LivePageDigests } from './freed/record-digest.js';
+import { liveDigestsOfPage } from './freed/record-digest.js';
+import type { SchemaFile, SchemaFileTable } from './freed/schema-file.js';
+import type { RecordSignature } from './freed/signature.js';
+import { ClassBit, classBitOfSerialType, inferredSignature } from './freed/signature.js';
 import { RecordState, RecordStatus } from '../evidence/record.js';
 import type { Issue } from '../issues/issue.js';
 import type { SourcePath } from '../provenance/path.js';
@@ -109,4 +118,269 @@ export function decodeOrphanTableLeaf(reader: PageReader, pageNumber: number, da
     issues.push(...decoded.issues);
   }
   return { records, issues };
+}
+
+// ---------------------------------------------------------------------------------------------
+// Table shapes when sqlite_schema is lost (freed-records issue, item 6): records are grouped by
+// field count and type pattern, named from a `--schema` file when exactly one of its tables fits,
+// and their pages' freed space is carved with the shape's signature.
+// ---------------------------------------------------------------------------------------------
+
+/** Storage-class pattern letter of each class set, for shape names and messages. */
+const patternLetters: readonly (readonly [number, string])[] = [
+  [ClassBit.integer | ClassBit.real, 'n'],
+  [ClassBit.text, 't'],
+  [ClassBit.blob, 'b'],
+];
+
+/** Classes treated as one for grouping: SQLite stores whole REALs as integers. */
+function groupClass(classBit: number): number {
+  return classBit === ClassBit.real ? ClassBit.integer : classBit;
+}
+
+export interface TableShape {
+  /** `unknown-N` (N from 1, by descending record count), or the schema table it was matched to. */
+  readonly name: string;
+  readonly fieldCount: number;
+  /** Per field: the classes seen (ClassBit set, NULL included when seen). */
+  readonly classes: readonly number[];
+  readonly recordCount: number;
+  /** Letters per field: n number, t text, b blob, ? only NULL seen. */
+  readonly pattern: string;
+}
+
+export interface ShapedCell {
+  readonly pageNumber: number;
+  readonly offsetInPage: number;
+  /** ClassBit of each field's serial type. */
+  readonly fieldClasses: readonly number[];
+}
+
+function patternOf(classes: readonly number[]): string {
+  return classes.map((set) => patternLetters.find(([bits]) => (set & bits) !== 0)?.[1] ?? '?').join('');
+}
+
+/**
+ * Groups cells into table shapes: same field count and, field by field, the same class where both
+ * are non-NULL (integer and real count as one). Cells are placed most-constrained first, so a
+ * record with NULLs joins the group its other fields fit. Returns the shapes (largest first) and the
+ * shape index of each cell.
+ */
+export function inferTableShapes(cells: readonly ShapedCell[]): { shapes: TableShape[]; shapeOfCell: number[] } {
+  interface Group {
+    fieldCount: number;
+    definite: number[];
+    seen: number[];
+    count: number;
+  }
+  const groups: Group[] = [];
+  const order = cells.map((_, index) => index).sort((a, b) => nullCount(cells[a] as ShapedCell) - nullCount(cells[b] as ShapedCell));
+  const groupOfCell = new Array<number>(cells.length).fill(-1);
+  for (const index of order) {
+    const cell = cells[index] as ShapedCell;
+    const classes = cell.fieldClasses.map(groupClass);
+    let found = groups.findIndex(
+      (group) => group.fieldCount === classes.length && classes.every((set, field) => set === ClassBit.null || group.definite[field] === 0 || group.definite[field] === set),
+    );
+    if (found < 0) {
+      groups.push({ fieldCount: classes.length, definite: classes.map(() => 0), seen: classes.map(() => 0), count: 0 });
+      found = groups.length - 1;
+    }
+    const group = groups[found] as Group;
+    classes.forEach((set, field) => {
+      if (set !== ClassBit.null && group.definite[field] === 0) group.definite[field] = set;
+      group.seen[field] = (group.seen[field] as number) | (cell.fieldClasses[field] as number);
+    });
+    group.count++;
+    groupOfCell[index] = found;
+  }
+  const ranked = groups.map((group, index) => ({ group, index })).sort((a, b) => b.group.count - a.group.count || a.index - b.index);
+  const rename = new Map(ranked.map((entry, rank) => [entry.index, rank]));
+  const shapes = ranked.map((entry, rank) => ({ name: `unknown-${rank + 1}`, fieldCount: entry.group.fieldCount, classes: entry.group.seen, recordCount: entry.group.count, pattern: patternOf(entry.group.seen) }));
+  return { shapes, shapeOfCell: groupOfCell.map((group) => rename.get(group) ?? -1) };
+}
+
+function nullCount(cell: ShapedCell): number {
+  let count = 0;
+  for (const set of cell.fieldClasses) if (set === ClassBit.null) count++;
+  return count;
+}
+
+/**
+ * The schema tables a shape fits: same number of stored fields (or more, for rows written before
+ * ALTER TABLE ADD COLUMN), every class seen storable in its column, the INTEGER PRIMARY KEY field
+ * only ever NULL.
+ */
+export function tablesFittingShape(shape: TableShape, tables: readonly SchemaFileTable[]): SchemaFileTable[] {
+  return tables.filter((table) => {
+    const fields = table.signature.fields;
+    if (shape.fieldCount > fields.length || shape.fieldCount < 1) return false;
+    return shape.classes.every((set, index) => {
+      const field = fields[index];
+      if (field === undefined) return false;
+      if (field.storedAsNull) return set === ClassBit.null;
+      return (set & ~ClassBit.null & ~field.storable) === 0;
+    });
+  });
+}
+
+export interface HeaderlessTable {
+  readonly name: string;
+  readonly columns: readonly string[];
+  readonly shape: TableShape;
+  /** True when a `--schema` table named it. */
+  readonly fromSchema: boolean;
+  /** Cells listed by orphan pages (live or freed pages: the tree that would tell is lost). */
+  readonly orphans: readonly EvidenceRecord[];
+  /** Records carved from the free space of those pages (status unknown: the caller classifies them against `listed`). */
+  readonly freed: readonly FreedRecord[];
+  /** Digests of the listed cells, page by page: what the freed records are compared with. */
+  readonly listed: readonly LivePageDigests[];
+}
+
+export interface HeaderlessRecovery {
+  readonly pageSize: number;
+  readonly encoding: TextEncoding;
+  readonly tables: readonly HeaderlessTable[];
+  readonly issues: readonly Issue[];
+}
+
+/** Guesses the text encoding from the zero bytes of sampled TEXT bodies (UTF-16 puts them on one side). */
+export function inferEncoding(samples: readonly Uint8Array[]): TextEncoding {
+  let even = 0;
+  let odd = 0;
+  let total = 0;
+  for (const sample of samples) {
+    for (let index = 0; index + 1 < sample.length; index += 2) {
+      if (sample[index] === 0) even++;
+      if (sample[index + 1] === 0) odd++;
+      total++;
+    }
+  }
+  if (total === 0) return 1;
+  if (odd > total * 0.3 && odd > even * 4) return 2;
+  if (even > total * 0.3 && even > odd * 4) return 3;
+  return 1;
+}
+
+/**
+ * A database whose page 1 is lost: every plausible table-leaf page is read as an orphan, its cells
+ * grouped into table shapes, the shapes named from `schema` when exactly one table fits, and the
+ * free space of each page carved with the signature of the shape most of its cells belong to.
+ * Issues: `sqlite.headerless.shape-ambiguous` (several schema tables fit a shape),
+ * `sqlite.headerless.encoding-guessed` (info), and the carvers' issues.
+ */
+export function recoverHeaderless(reader: PageReader, databasePath: SourcePath, databaseName: string, options: { readonly schema?: SchemaFile; readonly encoding?: TextEncoding } = {}): HeaderlessRecovery {
+  const usableSize = reader.pageSize;
+  const issues: Issue[] = [];
+  const cells: ShapedCell[] = [];
+  const textSamples: Uint8Array[] = [];
+  const leafPages: number[] = [];
+  for (let pageNumber = 1; pageNumber <= reader.pageCount; pageNumber++) {
+    const page = reader.readPage(pageNumber);
+    if (page === undefined || page.length < usableSize || page[0] !== PageType.tableLeaf) continue;
+    const path = pagePath(databasePath, pageNumber, reader.pageSize);
+    if (!isPlausibleBtreePage(page, 0, usableSize, path)) continue;
+    const parsed = parseBtreePage(page, 0, 0, usableSize, path);
+    if (parsed.kind !== 'parsed') continue;
+    leafPages.push(pageNumber);
+    for (const offset of parsed.value.cellOffsetsInPage) {
+      const cell = parsePayloadCell(page, 0, offset, usableSize, 'table-leaf');
+      if (!cell.ok) continue;
+      const end = cell.cell.localPayloadStartInPage + Math.min(cell.cell.localPayloadSize, cell.cell.payloadSize);
+      const header = parseRecordHeader(page, cell.cell.localPayloadStartInPage, end);
+      if (!header.ok) continue;
+      cells.push({ pageNumber, offsetInPage: offset, fieldClasses: header.header.serialTypes.map(classBitOfSerialType) });
+      if (textSamples.length < 256) {
+        let at = cell.cell.localPayloadStartInPage + header.header.headerSizeInBytes;
+        for (const type of header.header.serialTypes) {
+          const size = serialTypeSize(type);
+          if (type >= 13 && type % 2 === 1 && size >= 4 && at + size <= end) textSamples.push(page.subarray(at, at + size));
+          at += Math.max(0, size);
+        }
+      }
+    }
+  }
+  const encoding = options.encoding ?? inferEncoding(textSamples);
+  if (options.encoding === undefined && encoding !== 1) {
+    issues.push(issue('sqlite.headerless.encoding-guessed', 'info', databasePath, 0, `${databaseName}: header lost; text decoded as ${encoding === 2 ? 'UTF-16le' : 'UTF-16be'} (zero bytes in ${textSamples.length} sampled text values)`));
+  }
+  const { shapes, shapeOfCell } = inferTableShapes(cells);
+  // Name shapes from the schema file: a table is used for one shape at most.
+  const schemaTables = options.schema?.tables ?? [];
+  const named = new Map<number, SchemaFileTable>();
+  const claimed = new Set<string>();
+  shapes.forEach((shape, index) => {
+    const fitting = tablesFittingShape(shape, schemaTables).filter((table) => !claimed.has(table.name));
+    if (fitting.length === 1) {
+      named.set(index, fitting[0] as SchemaFileTable);
+      claimed.add((fitting[0] as SchemaFileTable).name);
+    } else if (fitting.length > 1) {
+      issues.push(
+        issue('sqlite.headerless.shape-ambiguous', 'warning', databasePath, 0, `${databaseName}: ${shape.recordCount} records of ${shape.fieldCount} fields (pattern ${shape.pattern}) fit tables ${fitting.map((table) => table.name).join(', ')}; reported as ${shape.name}`, {
+          tables: fitting.map((table) => table.name).join(','),
+        }),
+      );
+    }
+  });
+  const decodeInfos = shapes.map((shape, index) => named.get(index)?.decode ?? { ...unknownTable(shape.name, shape.fieldCount, false) });
+  const signatures = shapes.map((shape, index) => {
+    const table = named.get(index);
+    if (table !== undefined) return table.signature;
+    // Inferred: each field admits the classes seen, and NULL (a deleted row may hold one).
+    return inferredSignature(decodeInfos[index] as ReturnType<typeof unknownTable>, shape.classes.map((set) => set | ClassBit.null | (set & (ClassBit.integer | ClassBit.real) ? ClassBit.integer | ClassBit.real : 0)));
+  });
+  const orphans = shapes.map(() => [] as EvidenceRecord[]);
+  const freed = shapes.map(() => [] as FreedRecord[]);
+  const listed = shapes.map(() => [] as LivePageDigests[]);
+  const cellsByPage = new Map<number, number[]>();
+  cells.forEach((cell, index) => cellsByPage.set(cell.pageNumber, [...(cellsByPage.get(cell.pageNumber) ?? []), index]));
+  const context: FreedCarveContext = { databaseName, usableSize, encoding, reader, pageRoles: undefined };
+  for (const pageNumber of leafPages) {
+    const page = reader.readPage(pageNumber);
+    if (page === undefined) continue;
+    const path = pagePath(databasePath, pageNumber, reader.pageSize);
+    const parsed = parseBtreePage(page, 0, 0, usableSize, path);
+    if (parsed.kind !== 'parsed') continue;
+    const onPage = cellsByPage.get(pageNumber) ?? [];
+    const byShape = new Map<number, number[]>();
+    for (const index of onPage) {
+      const shape = shapeOfCell[index] as number;
+      byShape.set(shape, [...(byShape.get(shape) ?? []), (cells[index] as ShapedCell).offsetInPage]);
+    }
+    for (const [shape, offsets] of byShape) {
+      const decoded = decodeCells(page, pageNumber, path, 'table-leaf', offsets, decodeInfos[shape] as ReturnType<typeof unknownTable>, {
+        databaseName,
+        usableSize,
+        encoding,
+        reader,
+        state: RecordState.orphan,
+        status: RecordStatus.unknown,
+        foundBy: 'page-scan',
+      });
+      const reason = `table-leaf page ${pageNumber} found by page scan; database header lost; ${named.has(shape) ? `shape ${shapes[shape]?.pattern ?? ''} matched to table ${decodeInfos[shape]?.name ?? ''} of the schema file` : `table shape inferred from ${shapes[shape]?.recordCount ?? 0} records (pattern ${shapes[shape]?.pattern ?? ''})`}`;
+      for (const record of decoded.records) (orphans[shape] as EvidenceRecord[]).push({ ...record, confidence: { level: 'medium', reasons: [reason] } });
+      issues.push(...decoded.issues);
+      (listed[shape] as LivePageDigests[]).push(liveDigestsOfPage(reader, page, { ...parsed.value, cellOffsetsInPage: offsets }, usableSize, []));
+    }
+    // The page's free space belongs to the shape most of its cells have.
+    const dominant = [...byShape].sort((a, b) => b[1].length - a[1].length)[0]?.[0];
+    if (dominant === undefined) continue;
+    const carved = carveFreedCells(page, pageNumber, path, parsed.value, signatures[dominant] as RecordSignature, context);
+    for (const record of carved.records) (freed[dominant] as FreedRecord[]).push({ ...record, table: (decodeInfos[dominant] as ReturnType<typeof unknownTable>).name });
+    issues.push(...carved.issues);
+  }
+  const tables: HeaderlessTable[] = shapes.map((shape, index) => ({
+    name: (decodeInfos[index] as ReturnType<typeof unknownTable>).name,
+    columns: (decodeInfos[index] as ReturnType<typeof unknownTable>).columns,
+    shape,
+    fromSchema: named.has(index),
+    orphans: orphans[index] as EvidenceRecord[],
+    freed: (freed[index] as FreedRecord[]).map((record) => ({
+      ...record,
+      confidence: { level: record.confidence.level === 'high' ? 'medium' : record.confidence.level, reasons: [...record.confidence.reasons, 'database header lost: compared with every cell listed by the orphan pages, live or not'] },
+    })),
+    listed: listed[index] as LivePageDigests[],
+  }));
+  return { pageSize: reader.pageSize, encoding, tables, issues };
 }

@@ -20,7 +20,11 @@ import type { DatabaseHeader } from '../../formats/sqlite/parse-header.js';
 import { parseDatabaseHeader } from '../../formats/sqlite/parse-header.js';
 import type { BtreePage } from '../../formats/sqlite/parse-page.js';
 import { parseBtreePage } from '../../formats/sqlite/parse-page.js';
+import { formatOffset } from '../../bytes/offsets.js';
+import { issue } from '../../issues/issue.js';
 import { FileSource } from '../../sources/file-source.js';
+import { inferPageSize, recoverHeaderless } from '../headerless.js';
+import { parseSchemaFile } from './schema-file.js';
 import { SourcePageReader } from '../../sources/page-reader.js';
 import type { IndexEntry, LiveKeyIndex, TableKeyInfo } from '../../assembly/record-states.js';
 import { addLiveDigests, classifyFreedRecords, createLiveKeyIndex, finishLiveKeyIndex, indexEntryOf, liveCopyCount, liveIndexCopyCount, liveIndexEntryKeys, recoverRowidsFromIndexes } from '../../assembly/record-states.js';
@@ -46,14 +50,19 @@ import { freeRegionsOf } from './unallocated.js';
 export interface RecoverOptions {
   /** Keep the live records in the result (tests); the benchmark only needs counts. */
   readonly keepLiveRecords?: boolean;
+  /** CREATE statements naming the tables when page 1 is lost (`--schema FILE` contents). */
+  readonly schemaSql?: string;
 }
 
 export interface RecoveredTable {
   readonly name: string;
   readonly columns: readonly string[];
   readonly withoutRowid: boolean;
-  /** live: in the schema; dropped: found through a carved sqlite_schema row; unattributed: freed pages several tables fit. */
-  readonly kind: 'live' | 'dropped' | 'unattributed';
+  /**
+   * live: in the schema; dropped: found through a carved sqlite_schema row; unattributed: freed
+   * pages several tables fit; headerless: page 1 lost, shape inferred (or named by `schemaSql`).
+   */
+  readonly kind: 'live' | 'dropped' | 'unattributed' | 'headerless';
   readonly liveCount: number;
   readonly live: readonly EvidenceRecord[];
   /** Records from freed space, classified (deleted, stale-copy, superseded). */
@@ -464,23 +473,45 @@ export function recoverDatabase(location: string, options: RecoverOptions = {}):
   try {
     const path = filePath(location);
     const headerOutcome = parseDatabaseHeader(source.read(0, 100), 0, path);
-    if (headerOutcome.kind !== 'parsed') {
-      return {
-        location,
-        pageSize: 0,
-        encoding: 1,
-        tables: [],
-        droppedTables: [],
-        issues: headerOutcome.kind === 'malformed' ? [...headerOutcome.issues] : [],
-        counts: { live: 0, freedByState: {}, freedByStatus: {}, indexEntries: 0 },
-      };
+    if (headerOutcome.kind === 'parsed') {
+      const header = headerOutcome.value;
+      const reader = new SourcePageReader(source, header.pageSize, 0, source.sizeInBytes, 16);
+      return recoverFromReader(reader, header, path, location, options);
     }
-    const header = headerOutcome.value;
-    const reader = new SourcePageReader(source, header.pageSize, 0, source.sizeInBytes, 2 * livePagesPerBatch + 16);
-    return recoverFromReader(reader, header, path, location, options);
+    const headerIssues: Issue[] = headerOutcome.kind === 'malformed' ? [...headerOutcome.issues] : [issue('sqlite.header.missing', 'warning', path, 0, `${location}: no SQLite header at ${formatOffset(0)}; page size inferred from page structure`)];
+    const guess = inferPageSize((offset, length) => source.read(offset, length), source.sizeInBytes, path);
+    if (guess === undefined) {
+      return { location, pageSize: 0, encoding: 1, tables: [], droppedTables: [], issues: headerIssues, counts: { live: 0, freedByState: {}, freedByStatus: {}, indexEntries: 0 } };
+    }
+    const reader = new SourcePageReader(source, guess.pageSize, 0, source.sizeInBytes, 16);
+    return recoverHeaderlessDatabase(reader, path, location, options, headerIssues);
   } finally {
     source.close();
   }
+}
+
+/** Page 1 lost: shapes inferred (and named from `options.schemaSql`), freed records classified against the listed cells. */
+export function recoverHeaderlessDatabase(reader: PageReader, databasePath: SourcePath, databaseName: string, options: RecoverOptions = {}, headerIssues: readonly Issue[] = []): RecoveredDatabase {
+  const issues: Issue[] = [...headerIssues];
+  const schema = options.schemaSql === undefined ? undefined : parseSchemaFile(options.schemaSql);
+  for (const skipped of schema?.skipped ?? []) issues.push(issue('sqlite.schema-file.statement-skipped', 'info', databasePath, 0, `Schema file: statement skipped (${skipped.reason}): ${skipped.statement.slice(0, 80)}`));
+  const recovered = recoverHeaderless(reader, databasePath, databaseName, schema === undefined ? {} : { schema });
+  issues.push(...recovered.issues);
+  const freedByState: Record<string, number> = {};
+  const freedByStatus: Record<string, number> = {};
+  let live = 0;
+  const tables: RecoveredTable[] = recovered.tables.map((table) => {
+    const index = createLiveKeyIndex({ name: table.name, withoutRowid: false, uniqueSetLabels: [] });
+    for (const page of table.listed) addLiveDigests(index, page);
+    const freed = classifyFreedRecords(index, table.freed);
+    for (const record of freed) {
+      freedByState[record.state] = (freedByState[record.state] ?? 0) + 1;
+      freedByStatus[record.status] = (freedByStatus[record.status] ?? 0) + 1;
+    }
+    live += table.orphans.length;
+    return { name: table.name, columns: table.columns, withoutRowid: false, kind: 'headerless', liveCount: table.orphans.length, live: options.keepLiveRecords === true ? table.orphans : [], freed };
+  });
+  return { location: databaseName, pageSize: recovered.pageSize, encoding: recovered.encoding, tables, droppedTables: [], issues, counts: { live, freedByState, freedByStatus, indexEntries: 0 } };
 }
 
 /** Rendered provenance of a record, for messages and benchmark output. */

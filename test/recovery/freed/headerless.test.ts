@@ -1,0 +1,105 @@
+/**
+ * Item 6: page 1 lost. Table shapes are inferred from the records (field count and type pattern),
+ * named by a `--schema` file when exactly one of its tables fits, and the freed space of the
+ * orphan pages is carved with the shape's signature.
+ */
+import { readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+import { inferEncoding, inferTableShapes, tablesFittingShape } from '../../../src/recovery/headerless.js';
+import { recoverDatabase } from '../../../src/recovery/freed/recover-database.js';
+import { parseSchemaFile, splitStatements } from '../../../src/recovery/freed/schema-file.js';
+import { ClassBit } from '../../../src/recovery/freed/signature.js';
+import { hasSqlite3, makeTempDir, oracleRows, removeDir, runSqlite } from '../../support/sqlite3.js';
+
+const schemaSql = `-- from the app package
+CREATE TABLE trans_record (id INTEGER PRIMARY KEY, tid TEXT NOT NULL, trace_no TEXT, amount INTEGER, memo TEXT);
+CREATE TABLE merchant ("mid" TEXT, name TEXT, rate REAL);
+CREATE INDEX ix_trace ON trans_record(trace_no);
+PRAGMA user_version = 3;`;
+
+describe('schema files', () => {
+  it('splits statements outside quotes and comments, keeps tables and indexes, notes the rest', () => {
+    expect(splitStatements("CREATE TABLE a (x TEXT DEFAULT ';'); /* ; */ CREATE TABLE b (y); -- ;\n")).toEqual(["CREATE TABLE a (x TEXT DEFAULT ';')", '/* ; */ CREATE TABLE b (y)', '-- ;']);
+    const file = parseSchemaFile(schemaSql);
+    expect(file.tables.map((table) => table.name)).toEqual(['trans_record', 'merchant']);
+    expect(file.indexes.map((index) => index.name)).toEqual(['ix_trace']);
+    expect(file.skipped.map((entry) => entry.statement)).toEqual(['PRAGMA user_version = 3']);
+  });
+});
+
+describe('table shapes', () => {
+  const cell = (...classes: number[]) => ({ pageNumber: 2, offsetInPage: 0, fieldClasses: classes });
+  const { integer, text, real } = ClassBit;
+  const nil = ClassBit.null;
+
+  it('groups by field count and type pattern; NULLs join the group their other fields fit; integers and reals are one class', () => {
+    const { shapes, shapeOfCell } = inferTableShapes([cell(nil, text, integer), cell(nil, text, real), cell(nil, nil, integer), cell(text, text, text), cell(nil, text), cell(nil, integer, integer)]);
+    expect(shapes.map((shape) => [shape.name, shape.fieldCount, shape.pattern, shape.recordCount])).toEqual([
+      ['unknown-1', 3, '?tn', 3],
+      ['unknown-2', 3, 'ttt', 1],
+      ['unknown-3', 2, '?t', 1],
+      ['unknown-4', 3, '?nn', 1],
+    ]);
+    expect(shapeOfCell).toEqual([0, 0, 0, 1, 2, 3]);
+  });
+
+  it('finds the schema tables a shape fits', () => {
+    const file = parseSchemaFile(schemaSql);
+    const { shapes } = inferTableShapes([cell(nil, text, text, integer, text), cell(text, text, real)]);
+    const byCount = (count: number) => shapes.find((shape) => shape.fieldCount === count)!;
+    expect(tablesFittingShape(byCount(5), file.tables).map((table) => table.name)).toEqual(['trans_record']);
+    expect(tablesFittingShape(byCount(3), file.tables).map((table) => table.name)).toEqual(['merchant']);
+  });
+
+  it('guesses UTF-16 from the zero bytes of text', () => {
+    expect(inferEncoding([Buffer.from('A1B2C3D4', 'utf16le')])).toBe(2);
+    expect(inferEncoding([Buffer.from('A1B2C3D4', 'utf16le').swap16()])).toBe(3);
+    expect(inferEncoding([Buffer.from('A1B2C3D4')])).toBe(1);
+  });
+});
+
+describe.skipIf(!hasSqlite3())('a database whose page 1 is zeroed', () => {
+  const directory = makeTempDir('exhume-headerless-');
+  afterAll(() => removeDir(directory));
+
+  function build(encoding: string): { path: string; ledger: ReturnType<typeof oracleRows>; merchants: ReturnType<typeof oracleRows>; live: Set<string> } {
+    const path = join(directory, `${encoding}.db`);
+    runSqlite(
+      path,
+      `PRAGMA encoding='${encoding}'; PRAGMA page_size=1024; ${schemaSql.split('\n').slice(1, 3).join('\n')}
+WITH RECURSIVE c(x) AS (SELECT 1 UNION ALL SELECT x+1 FROM c WHERE x<400) INSERT INTO trans_record SELECT x, 'A1B2C3D4', printf('%06d', x), x*7, CASE x%3 WHEN 0 THEN NULL ELSE 'memo ' || x END FROM c;
+WITH RECURSIVE c(x) AS (SELECT 1 UNION ALL SELECT x+1 FROM c WHERE x<100) INSERT INTO merchant SELECT printf('8222900701%05d', x), 'shop ' || x, x/4.0 FROM c;`,
+    );
+    const ledger = oracleRows(path, 'trans_record');
+    const merchants = oracleRows(path, 'merchant');
+    runSqlite(path, 'DELETE FROM trans_record WHERE id % 6 = 1; DELETE FROM merchant WHERE rowid % 4 = 0;');
+    const live = new Set(oracleRows(path, 'trans_record').map((row) => row.rowid ?? ''));
+    const bytes = readFileSync(path);
+    bytes.fill(0, 0, 1024);
+    writeFileSync(path, bytes);
+    return { path, ledger, merchants, live };
+  }
+
+  it.each(['UTF-8', 'UTF-16le'])('%s: shapes inferred, named by the schema file, deleted rows carved with no phantoms', (encoding) => {
+    const { path, ledger, merchants, live } = build(encoding);
+    const unnamed = recoverDatabase(path);
+    expect(unnamed.pageSize).toBe(1024);
+    expect(unnamed.encoding).toBe(encoding === 'UTF-8' ? 1 : 2);
+    expect(unnamed.tables.map((table) => [table.name, table.kind])).toEqual([
+      ['unknown-1', 'headerless'],
+      ['unknown-2', 'headerless'],
+    ]);
+    const result = recoverDatabase(path, { schemaSql, keepLiveRecords: true });
+    const table = result.tables.find((entry) => entry.name === 'trans_record');
+    const merchant = result.tables.find((entry) => entry.name === 'merchant');
+    expect(table?.columns).toEqual(['id', 'tid', 'trace_no', 'amount', 'memo']);
+    expect(table?.liveCount).toBe(live.size);
+    const deleted = ledger.filter((row) => !live.has(row.rowid ?? ''));
+    const matches = (values: readonly (string | null)[], row: (typeof ledger)[number]): boolean => row.values.every((value, column) => (column === 0 && values[0] === null) || values[column] === value.text);
+    for (const record of table?.freed ?? []) expect(ledger.some((row) => matches(record.values, row)), JSON.stringify(record.values)).toBe(true);
+    for (const record of merchant?.freed ?? []) expect(merchants.some((row) => matches(record.values, row)), JSON.stringify(record.values)).toBe(true);
+    const back = deleted.filter((row) => table?.freed.some((record) => record.status === 'deleted' && matches(record.values, row)));
+    expect(back.length).toBeGreaterThanOrEqual(Math.floor(deleted.length * 0.9));
+  });
+});
