@@ -173,16 +173,13 @@ function freelistTrunk(bytes: Uint8Array, at: number, end: number, imageOffset: 
 
 const checksumOut = new Uint32Array(2);
 
-/** Mask of the byte at a 32-bit word's lowest address, whatever the machine's byte order. */
-const firstByteMask = new Uint8Array(Uint32Array.of(1).buffer)[0] === 1 ? 0x0000_00ff : 0xff00_0000 | 0;
-
 /** Per-thread scratch, reused window after window (bounded by the window size). */
 let slotBitmap = new Uint32Array(0);
 let candidateSlots = new Int32Array(1024);
 
 /**
  * Two passes. Pass 1 marks every 8-byte slot that starts with a page number (top byte 0, not 0)
- * in a bitmap, four slots per step over 32-bit words. Pass 2 looks at the candidates inside the
+ * in a bitmap, four slots per step. Pass 2 looks at the candidates inside the
  * owned range: a frame or record needs a neighbour candidate exactly one stride away, which the
  * bitmap answers without touching the bytes (looking the neighbours up in the bytes themselves
  * cost most of the scan: 16 scattered reads up to 64 KiB away per candidate).
@@ -210,32 +207,16 @@ function scanFramesAndRecords(bytes: Uint8Array, base: number, first: number, la
       candidateSlots[candidateCount++] = slot;
     }
   };
-  if (shift === 0 && bytes.byteOffset % 4 === 0) {
-    // Int32Array, not Uint32Array: V8 keeps int32 elements in registers, while uint32 values above
-    // 2^31 become doubles (measured: the loop ran 3x slower).
-    const words = new Int32Array(bytes.buffer, bytes.byteOffset, slotCount * 2);
-    const mask = firstByteMask;
-    let word = 0;
-    const wordCount = slotCount * 2;
-    for (; word + 6 < wordCount; word += 8) {
-      // 255 of 256 random positions stop at the first test.
-      const w0 = words[word] as number;
-      const w2 = words[word + 2] as number;
-      const w4 = words[word + 4] as number;
-      const w6 = words[word + 6] as number;
-      if ((w0 & mask) !== 0 && (w2 & mask) !== 0 && (w4 & mask) !== 0 && (w6 & mask) !== 0) continue;
-      if ((w0 & mask) === 0 && w0 !== 0) mark(word >> 1);
-      if ((w2 & mask) === 0 && w2 !== 0) mark((word >> 1) + 1);
-      if ((w4 & mask) === 0 && w4 !== 0) mark((word >> 1) + 2);
-      if ((w6 & mask) === 0 && w6 !== 0) mark((word >> 1) + 3);
-    }
-    for (; word < wordCount; word += 2) {
-      const value = words[word] as number;
-      if ((value & mask) === 0 && value !== 0) mark(word >> 1);
-    }
-  } else {
-    for (let slot = 0; slot < slotCount; slot++) if (isPageNumberAt(bytes, shift + 8 * slot)) mark(slot);
+  // Four slots per step, one byte each: a page number's top byte is 0, and 255 of 256 random
+  // positions stop at that test. (Byte loads need no alignment and measured as fast as 32-bit
+  // word loads: about 0.25 s of CPU per GiB for the whole 8-byte pass.)
+  let slot = 0;
+  for (; slot + 3 < slotCount; slot += 4) {
+    const at = shift + 8 * slot;
+    if (bytes[at] !== 0 && bytes[at + 8] !== 0 && bytes[at + 16] !== 0 && bytes[at + 24] !== 0) continue;
+    for (let step = 0; step < 4; step++) if (isPageNumberAt(bytes, at + 8 * step)) mark(slot + step);
   }
+  for (; slot < slotCount; slot++) if (isPageNumberAt(bytes, shift + 8 * slot)) mark(slot);
   const has = (slot: number): boolean => slot >= 0 && slot < slotCount && ((bitmap[slot >> 5] as number) & (1 << (slot & 31))) !== 0;
   const view = viewOf(bytes);
   for (let index = 0; index < candidateCount; index++) {

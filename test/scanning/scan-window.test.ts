@@ -297,7 +297,7 @@ describe('bad input', () => {
     }
   });
 
-  it('scans a buffer that does not start at an 8-byte image boundary (byte-wise fallback) like an aligned one', () => {
+  it('scans a buffer that does not start at an 8-byte image boundary like an aligned one', () => {
     const wal = buildWal({ pageSize: 512 }, [{ pageNumber: 1 }, { pageNumber: 2 }, { pageNumber: 3 }]);
     const image = noise(16 * 1024, 0x21);
     plant(image, 4096, wal.bytes);
