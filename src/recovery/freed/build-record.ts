@@ -77,6 +77,12 @@ export function valuesKey(types: readonly StorageClass[], values: readonly SqlTe
  * bytes do not decode cleanly; a broken chain gives the fields that lie wholly before the break.
  */
 export function decodeCandidate(page: Uint8Array, candidate: CellCandidate, context: FreedCarveContext): DecodedCandidate | undefined {
+  // A body without a single non-zero byte (all NULL, 0 or 1, zero-filled blobs) says nothing that
+  // empty space would not say: zeroed areas read as such records, so they are not reported.
+  const localBodyEnd = Math.min(candidate.recordStartInPage + candidate.localPayloadSize, page.length);
+  let nonZero = false;
+  for (let index = candidate.bodyStartInPage; index < localBodyEnd && !nonZero; index++) nonZero = page[index] !== 0;
+  if (!nonZero && candidate.firstOverflowPageNumber === 0) return undefined;
   let bytes: Uint8Array = page;
   let bodyStart = candidate.bodyStartInPage;
   let end = candidate.recordStartInPage + candidate.payloadSize;

@@ -13,11 +13,11 @@
  */
 import { u16beUnchecked } from '../../bytes/read.js';
 import type { DecodedCandidate, FreedCarveContext } from './build-record.js';
-import { decodeCandidate, valuesKey } from './build-record.js';
+import { decodeCandidate as decodeFreedCandidate, valuesKey } from './build-record.js';
 import type { CellCandidate, EndHint, FreedCellKind, PartialLayout } from './header-rebuild.js';
 import { CandidateScore, FREEBLOCK_HEADER_SIZE_IN_BYTES, clobberedLayoutsAt, freeblockSizeAt, intactCellAt, looksLikeFreeblockHeader, readingsForHints } from './header-rebuild.js';
 import type { RecordSignature } from './signature.js';
-import { profileAdmits } from './signature.js';
+import { classesPlausible, profileAdmits } from './signature.js';
 
 export type RegionKind = 'freeblock' | 'unreached' | 'unallocated-gap' | 'trunk-tail' | 'freed-page';
 
@@ -81,6 +81,8 @@ function rebuiltTypesAdmitted(candidate: CellCandidate, signature: RecordSignatu
 }
 
 export function carveRegion(page: Uint8Array, region: FreeRegion, kinds: readonly FreedCellKind[], signature: RecordSignature, context: FreedCarveContext, options: RegionCarveOptions): RegionCarve {
+  const decodeCandidate = (bytes: Uint8Array, candidate: CellCandidate, carveContext: FreedCarveContext): DecodedCandidate | undefined =>
+    classesPlausible(signature, candidate.serialTypes) ? decodeFreedCandidate(bytes, candidate, carveContext) : undefined;
   const start = region.startInPage;
   const end = Math.min(region.endInPage, page.length, context.usableSize);
   const usable = context.usableSize;
@@ -123,7 +125,13 @@ export function carveRegion(page: Uint8Array, region: FreeRegion, kinds: readonl
   const anchors = new Set<number>();
   for (const headerStart of region.headerStarts) if (inRegion(headerStart)) anchors.add(headerStart);
   for (const hint of hintStarts) if (headerAt(hint)) anchors.add(hint);
-  for (const position of headerPositions) if (boundaries.has(position + freeblockSizeAt(page, position))) anchors.add(position);
+  // Every plausible freeblock header may start an overwritten cell: in the gap and in unreached
+  // space, stale headers keep the size of the block they once headed (merged with neighbours that
+  // were reused since), so their size is no proof either way. Each is a boundary for the others.
+  for (const position of headerPositions) {
+    anchors.add(position);
+    boundaries.add(position);
+  }
   // Right after an intact cell (plus 0–3 fragment bytes) the next cell starts: possibly one whose
   // first 4 bytes were overwritten (a stale freeblock header whose size may no longer fit).
   for (const entry of pool) {

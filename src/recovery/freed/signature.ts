@@ -61,6 +61,20 @@ export const rebuildableClasses: Readonly<Record<Affinity, number>> = {
   blob: allClasses,
 };
 
+/**
+ * Classes a column of each affinity holds only when the application stores them on purpose (a
+ * blob in a TEXT column, text in a numeric one). In freed space such a value usually means
+ * misread bytes, so a carved record holding one is kept only when the column's live records show
+ * that class too (or when there are no live records to learn from).
+ */
+export const unusualClasses: Readonly<Record<Affinity, number>> = {
+  integer: ClassBit.text | ClassBit.blob,
+  numeric: ClassBit.text | ClassBit.blob,
+  real: ClassBit.text | ClassBit.blob,
+  text: ClassBit.blob,
+  blob: 0,
+};
+
 /** Minimum number of live records before a profile may break a tie between rebuilt headers. */
 export const minimumProfileSampleCount = 3;
 
@@ -552,4 +566,18 @@ export function profileAdmits(profile: FieldProfile | undefined, serialType: num
   const length = Math.floor((serialType - 12) / 2);
   if (serialType % 2 === 1) return profile.textLengthMinimum >= 0 && length >= profile.textLengthMinimum && length <= profile.textLengthMaximum;
   return profile.blobLengthMinimum >= 0 && length >= profile.blobLengthMinimum && length <= profile.blobLengthMaximum;
+}
+
+/** True when no field holds a class unusual for its affinity that the column's live records never showed. */
+export function classesPlausible(signature: RecordSignature, serialTypes: readonly number[]): boolean {
+  const profile = signature.profile;
+  if (profile === undefined) return true;
+  for (let index = 0; index < serialTypes.length; index++) {
+    const field = signature.fields[index];
+    const seen = profile[index];
+    if (field === undefined || seen === undefined || seen.sampleCount < minimumProfileSampleCount) continue;
+    const classBit = classBitOfSerialType(serialTypes[index] as number);
+    if ((classBit & unusualClasses[field.affinity]) !== 0 && (seen.classes & classBit) === 0) return false;
+  }
+  return true;
 }
