@@ -44,7 +44,7 @@ import type { WorkerPool } from '../pool/pool.js';
 import type { Task } from '../pool/tasks.js';
 import type { TransactionRow } from '../reports/types.js';
 import type { LogDatabase, SchemaHint } from './scan-log.js';
-import { TableRegistry, baseOwnership, mainPageRows, openBase, pageImagesPerBatch, readSchemaEntries, runInOrder, statusAgainst, tableOfOwner, withStatus } from './scan-log.js';
+import { OrderedLogOutput, TableRegistry, baseOwnership, mainPageRows, openBase, pageImagesPerBatch, readSchemaEntries, runInOrder, runsOf, statusAgainst, tableOfOwner, withStatus } from './scan-log.js';
 import type { FrameTarget } from './scan-wal.js';
 import { attributeByShape } from './scan-wal.js';
 import type { EvidenceSink } from './sink.js';
@@ -380,9 +380,8 @@ class JournalDecoding {
         };
       });
     }
-    await runInOrder(pool, tasks, async (result) => {
-      const out: EvidenceRecord[] = [];
-      const tables = new Set<string>();
+    const output = new OrderedLogOutput(pool, sink, registry);
+    await runInOrder(pool, tasks, async (result, _index, task) => {
       for (const record of result.records) {
         const recordNumber = record.journalRecordIndex ?? 0;
         const source = this.#journal.records[recordNumber - 1];
@@ -394,13 +393,14 @@ class JournalDecoding {
           preimageRows.set(recordNumber, list);
         }
         const status = this.#database === undefined ? RecordStatus.unknown : statusAgainst(current, row, false, leftover ? RecordStatus.unknown : RecordStatus.deleted);
-        out.push(withStatus(record, status));
-        tables.add(record.table);
+        withStatus(record, status);
       }
-      for (const table of tables) await registry.declare(table, sink);
-      if (out.length > 0) await sink.addRecords(out);
+      if (task.kind === 'decode-page-images') {
+        for (const run of runsOf(result.records, task.parameters.images, (work) => task.parameters.tables[work.tableIndex]?.name ?? '')) await output.add(run, task);
+      }
       if (result.issues.length > 0) await sink.addIssues(result.issues);
     });
+    await output.flush();
     return this.#transactionRows(preimageRows);
   }
 

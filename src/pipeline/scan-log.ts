@@ -24,7 +24,9 @@ import type { BtreeOwner } from '../assembly/versions/btree-ownership.js';
 import { BtreeOwnership, ownersFromSchema } from '../assembly/versions/btree-ownership.js';
 import type { KeyColumns, RowSnapshot } from '../assembly/versions/row-events.js';
 import { rowSnapshot } from '../assembly/versions/row-events.js';
-import { stampLocators } from '../assembly/versions/page-images.js';
+import type { PageImageWork } from '../assembly/versions/page-images.js';
+import { recordStatusCode, stampLocators } from '../assembly/versions/page-images.js';
+import type { RenderedBatch } from '../reports/render.js';
 import type { EvidenceFile } from '../sources/inputs.js';
 import { FileSource } from '../sources/file-source.js';
 import { SourcePageReader } from '../sources/page-reader.js';
@@ -310,4 +312,95 @@ export function statusAgainst(current: ReadonlyMap<string, ReadonlyMap<string, s
 export function withStatus(record: EvidenceRecord, status: RecordStatus): EvidenceRecord {
   if (record.status !== status) (record as { status: RecordStatus }).status = status;
   return record;
+}
+
+/** One table's records of a decode batch, in decode order, with the task that decoded them. */
+export interface DecodedRun {
+  readonly table: string;
+  readonly records: readonly EvidenceRecord[];
+  /** The images of the run (consecutive images of one table). */
+  readonly images: readonly PageImageWork[];
+}
+
+/**
+ * Hands log records to the sink in decode order. When the sink writes reports (`renderSpecFor`
+ * with `addRendered`), each run of one table is decoded again in a pool worker with the statuses
+ * this thread decided, and rendered there: this thread then only appends text, as for the main
+ * file's live pages. Otherwise the records go to `addRecords`. At most `maximumInFlight` outputs
+ * wait, so memory stays bounded.
+ */
+export class OrderedLogOutput {
+  readonly #pool: WorkerPool;
+  readonly #sink: EvidenceSink;
+  readonly #registry: TableRegistry;
+  readonly #queue: Promise<{ records?: readonly EvidenceRecord[]; rendered?: RenderedBatch }>[] = [];
+  readonly #maximumInFlight: number;
+
+  constructor(pool: WorkerPool, sink: EvidenceSink, registry: TableRegistry) {
+    this.#pool = pool;
+    this.#sink = sink;
+    this.#registry = registry;
+    this.#maximumInFlight = Math.max(2, pool.workerCount * 3);
+  }
+
+  /** Queues one run of `decodeTask`'s records (their statuses set). */
+  async add(run: DecodedRun, decodeTask: Task): Promise<void> {
+    if (run.records.length === 0) return;
+    await this.#registry.declare(run.table, this.#sink);
+    const descriptor = this.#registry.descriptor(run.table);
+    const render = this.#sink.addRendered === undefined || descriptor === undefined || decodeTask.kind !== 'decode-page-images' ? undefined : this.#sink.renderSpecFor?.(descriptor);
+    if (render === undefined || decodeTask.kind !== 'decode-page-images') {
+      this.#queue.push(Promise.resolve({ records: run.records }));
+    } else {
+      const statuses = Uint8Array.from(run.records, (record) => recordStatusCode(record.status));
+      // The same images decoded again (deterministic: same records, same order), stamped and rendered in the worker.
+      const task: Task = { ...decodeTask, parameters: { ...decodeTask.parameters, images: run.images, statuses, deferLocators: false }, render };
+      this.#queue.push(this.#pool.run(task).then((result) => (result.rendered === undefined ? { records: result.records } : { rendered: result.rendered })));
+    }
+    while (this.#queue.length > this.#maximumInFlight) await this.#emitOne();
+  }
+
+  async flush(): Promise<void> {
+    while (this.#queue.length > 0) await this.#emitOne();
+  }
+
+  async #emitOne(): Promise<void> {
+    const output = await (this.#queue.shift() as Promise<{ records?: readonly EvidenceRecord[]; rendered?: RenderedBatch }>);
+    if (output.rendered !== undefined) {
+      if (output.rendered.count > 0) await this.#sink.addRendered?.(output.rendered);
+    } else if (output.records !== undefined && output.records.length > 0) {
+      await this.#sink.addRecords(output.records);
+    }
+  }
+}
+
+/** Splits a batch's records (in decode order) into runs of consecutive images of one table. */
+export function runsOf(records: readonly EvidenceRecord[], images: readonly PageImageWork[], tableOf: (work: PageImageWork) => string): DecodedRun[] {
+  const runs: DecodedRun[] = [];
+  let at = 0;
+  let current: { table: string; records: EvidenceRecord[]; images: PageImageWork[] } | undefined;
+  for (const work of images) {
+    const table = tableOf(work);
+    const own: EvidenceRecord[] = [];
+    // Records of an image are consecutive, in image order, and point to the image's page path.
+    while (at < records.length && (records[at] as EvidenceRecord).pageNumber === work.pageNumber && sameImage(records[at] as EvidenceRecord, work)) own.push(records[at++] as EvidenceRecord);
+    if (current === undefined || current.table !== table) {
+      if (current !== undefined) runs.push(current);
+      current = { table, records: [], images: [] };
+    }
+    current.images.push(work);
+    for (const record of own) current.records.push(record);
+  }
+  if (current !== undefined) {
+    // Never drop a record: any the images did not claim (none in practice) stay with the last run.
+    while (at < records.length) current.records.push(records[at++] as EvidenceRecord);
+    runs.push(current);
+  } else if (records.length > 0) {
+    runs.push({ table: (records[0] as EvidenceRecord).table, records: [...records], images: [] });
+  }
+  return runs;
+}
+
+function sameImage(record: EvidenceRecord, work: PageImageWork): boolean {
+  return (work.frameIndex === undefined || record.frameIndex === work.frameIndex) && (work.journalRecordIndex === undefined || record.journalRecordIndex === work.journalRecordIndex);
 }

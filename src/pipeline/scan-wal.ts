@@ -52,7 +52,7 @@ import type { WorkerPool } from '../pool/pool.js';
 import type { Task } from '../pool/tasks.js';
 import type { TransactionRow } from '../reports/types.js';
 import type { LogDatabase, SchemaHint } from './scan-log.js';
-import { TableRegistry, baseOwnership, mainPageRows, openBase, pageImagesPerBatch, readSchemaEntries, runInOrder, statusAgainst, tableOfOwner, withStatus } from './scan-log.js';
+import { OrderedLogOutput, TableRegistry, baseOwnership, mainPageRows, openBase, pageImagesPerBatch, readSchemaEntries, runInOrder, runsOf, statusAgainst, tableOfOwner, withStatus } from './scan-log.js';
 import type { EvidenceSink } from './sink.js';
 
 /** Bytes of whole frames read per chunk while checking the chain. */
@@ -696,7 +696,8 @@ class WalDecoding implements PreparedWal {
         }
         tasks.push(() => this.#task(items));
       }
-      await runInOrder(pool, tasks, async (result, batchIndex) => {
+      const output = new OrderedLogOutput(pool, sink, registry);
+      await runInOrder(pool, tasks, async (result, batchIndex, task) => {
         const range = batchRanges[batchIndex] as { start: number; end: number };
         const byFrame = new Map<number, EvidenceRecord[]>();
         for (const record of result.records) {
@@ -704,8 +705,6 @@ class WalDecoding implements PreparedWal {
           list.push(record);
           byFrame.set(record.frameIndex ?? 0, list);
         }
-        const out: EvidenceRecord[] = [];
-        const tables = new Set<string>();
         for (let index = range.start; index < range.end; index++) {
           const frame = frames[index] as WalFrame;
           const records = byFrame.get(frame.frameNumber) ?? [];
@@ -717,17 +716,19 @@ class WalDecoding implements PreparedWal {
             if (row !== undefined) rows.push(row);
             // Without its database the view is partial: a row not found in it may still be live.
             const status = this.#inView(frame, record.table) ? RecordStatus.live : statusAgainst(this.#viewRows, row, tentative, state.database === undefined ? RecordStatus.unknown : RecordStatus.deleted);
-            out.push(withStatus(record, status));
-            tables.add(record.table);
+            withStatus(record, status);
           }
           pendingRows.set(frame.frameNumber, rows);
           const transaction = state.assembly.transactions[this.#transactionOfFrame[frame.frameNumber] ?? -1];
           if (transaction !== undefined && transaction.frameNumbers[transaction.frameNumbers.length - 1] === frame.frameNumber) finishTransaction(transaction);
         }
-        for (const table of tables) await registry.declare(table, sink);
-        if (out.length > 0) await sink.addRecords(out);
+        if (task.kind === 'decode-page-images') {
+          const images = task.parameters.images;
+          for (const run of runsOf(result.records, images, (work) => task.parameters.tables[work.tableIndex]?.name ?? '')) await output.add(run, task);
+        }
         if (result.issues.length > 0) await sink.addIssues(result.issues);
       });
+      await output.flush();
       return state.assembly.transactions.map((transaction) => this.#transactionRow(transaction, eventsOf.get(transaction.transactionIndex)));
     } finally {
       base?.source.close();

@@ -26,7 +26,7 @@ export function runTask(task: Task): TaskResult {
       const database = task.databaseFileSystemPath === undefined ? undefined : new FileSource(task.databaseFileSystemPath);
       try {
         const base = database === undefined ? undefined : new SourcePageReader(database, task.pageSize, task.databaseBaseOffset, task.databaseSizeInBytes);
-        return decodePageImages(log, base, task.pageSize, task.parameters);
+        return withRendering(decodePageImages(log, base, task.pageSize, task.parameters), task.render);
       } finally {
         log.close();
         database?.close();

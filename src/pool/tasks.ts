@@ -37,6 +37,8 @@ export interface DecodePageImagesTask {
   readonly databaseSizeInBytes: number;
   readonly pageSize: number;
   readonly parameters: PageImageDecodeParameters;
+  /** As for live pages: the worker returns the records' report text instead of the records. */
+  readonly render?: RenderSpec;
 }
 
 export type Task = DecodeLivePagesTask | DecodePageImagesTask;

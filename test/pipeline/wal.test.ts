@@ -8,7 +8,15 @@
 import { copyFileSync, existsSync, mkdirSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { EvidenceRecord } from '../../src/evidence/record.js';
+import type { EvidenceRecord, TableDescriptor } from '../../src/evidence/record.js';
+import type { Issue } from '../../src/issues/issue.js';
+import { issueSortKey } from '../../src/issues/issue.js';
+import type { EvidenceSink } from '../../src/pipeline/sink.js';
+import type { RenderedBatch } from '../../src/reports/render.js';
+import type { ReportRun } from '../../src/reports/types.js';
+import { openReportWriter } from '../../src/reports/writer.js';
+import { FIXED_ENVIRONMENT, makeFinish } from '../support/evidence.js';
+import { listFiles } from '../reports/helpers.js';
 import { renderPath } from '../../src/provenance/path.js';
 import { sha256Hex } from '../../src/bytes/sha256.js';
 import { WorkerPool } from '../../src/pool/pool.js';
@@ -377,5 +385,72 @@ UPDATE t SET v = 'four' WHERE id % 7 = 0;`,
     expect(readdirSync(folder).sort()).toEqual(before);
     expect(existsSync(`${database}-shm`)).toBe(false);
     expect(readFileSync(`${database}-wal`).equals(bytes)).toBe(true);
+  });
+});
+
+describe('report folders: log records rendered in pool workers equal the writer rendering records itself', () => {
+  const inputs = ['samples/pos-wal/trans.db', 'samples/pos-persist/trans.db', 'samples/pos-hot-journal/trans.db'];
+  const directories: string[] = [];
+  afterAll(() => {
+    for (const directory of directories) removeDir(directory);
+  });
+
+  async function scanToFolder(workers: number, rendered: boolean): Promise<{ directory: string; renderedBatches: number }> {
+    const directory = makeTempDir('exhume-wal-render-');
+    directories.push(directory);
+    const run: ReportRun = {
+      tool: { name: 'exhume', version: '0.0.0-test' },
+      commandLine: ['exhume', 'scan', ...inputs],
+      options: {},
+      startTime: new Date('2026-01-15T09:30:00.000Z'),
+      inputs: inputs.map((path) => ({ path, absolutePath: join(process.cwd(), path), sizeInBytes: 0, sha256: '', md5: '' })),
+      environment: FIXED_ENVIRONMENT,
+    };
+    const opened = await openReportWriter(directory, run, { force: true });
+    if (opened.kind !== 'opened') throw new Error(opened.message);
+    const writer = opened.writer;
+    const issues: Issue[] = [];
+    let renderedBatches = 0;
+    const sink: EvidenceSink = {
+      addTable: (descriptor) => writer.addTable(descriptor),
+      addRecords: (records) => writer.addRecords(records),
+      addIssues: (batch) => {
+        issues.push(...batch);
+      },
+      addTransactions: (rows) => writer.addTransactions(rows),
+      ...(rendered
+        ? {
+            renderSpecFor: (descriptor: TableDescriptor) => writer.renderSpecFor(descriptor),
+            addRendered: async (batch: RenderedBatch) => {
+              renderedBatches++;
+              await writer.addRenderedRecords(batch);
+            },
+          }
+        : {}),
+    };
+    const pool = new WorkerPool(workers);
+    try {
+      await scanInputs(inputs, pool, sink);
+    } finally {
+      await pool.close();
+    }
+    await writer.addIssues(issues.sort((left, right) => (issueSortKey(left) < issueSortKey(right) ? -1 : issueSortKey(left) > issueSortKey(right) ? 1 : 0)));
+    await writer.finish(makeFinish(run));
+    return { directory, renderedBatches };
+  }
+
+  it('byte for byte, in-process and with 2 workers', async () => {
+    const reference = await scanToFolder(0, false);
+    for (const workers of [0, 2]) {
+      const { directory, renderedBatches } = await scanToFolder(workers, true);
+      expect(renderedBatches).toBeGreaterThan(0);
+      expect(listFiles(directory)).toEqual(listFiles(reference.directory));
+      for (const file of listFiles(reference.directory)) {
+        // Buffer.equals first: a deep comparison of megabytes element by element takes seconds.
+        const ours = readFileSync(join(directory, file));
+        const expected = readFileSync(join(reference.directory, file));
+        if (!ours.equals(expected)) expect(ours.toString('utf8'), `${workers} workers: ${file}`).toBe(expected.toString('utf8'));
+      }
+    }
   });
 });

@@ -13,6 +13,7 @@
  * freed-space carving (freeblocks, the unallocated gap) is to be added there.
  */
 import type { Confidence, EvidenceRecord, FoundBy, IntegrityFlag, RecordState } from '../../evidence/record.js';
+import type { RecordStatus as RecordStatusType } from '../../evidence/record.js';
 import { RecordStatus } from '../../evidence/record.js';
 import type { Issue } from '../../issues/issue.js';
 import type { SourcePath } from '../../provenance/path.js';
@@ -72,12 +73,25 @@ export interface PageImageDecodeParameters {
    * and unpack as plain records, several times faster for a WAL's hundreds of thousands.
    */
   readonly deferLocators?: boolean;
+  /**
+   * Statuses the caller already decided for these images' records (codes into
+   * `recordStatusCodes`, in decode order): a second decode in a worker, to render the records'
+   * report text there, gives them the statuses the first pass found.
+   */
+  readonly statuses?: Uint8Array;
   readonly databaseName: string;
   readonly usableSize: number;
   readonly encoding: TextEncoding;
   readonly tables: readonly TableDecodeInfo[];
   readonly overlays: readonly PageOverlaySnapshot[];
   readonly images: readonly PageImageWork[];
+}
+
+/** Status codes for `PageImageDecodeParameters.statuses`. */
+export const recordStatusCodes: readonly RecordStatusType[] = [RecordStatus.live, RecordStatus.deleted, RecordStatus.staleCopy, RecordStatus.superseded, RecordStatus.unknown];
+
+export function recordStatusCode(status: RecordStatusType): number {
+  return recordStatusCodes.indexOf(status);
 }
 
 /** Above this span, a batch's images are read one by one instead of with one read. */
@@ -140,6 +154,12 @@ export function decodePageImages(images: PageImageSource, base: PageReader | und
     const defer = parameters.deferLocators === true;
     for (const record of decoded.records) records.push(defer ? stampState(record, work) : stampLocator(stampState(record, work), work));
     for (const problem of decoded.issues) issues.push(problem);
+  }
+  const statuses = parameters.statuses;
+  if (statuses !== undefined) {
+    for (let index = 0; index < records.length && index < statuses.length; index++) {
+      (records[index] as { status: RecordStatusType }).status = recordStatusCodes[statuses[index] as number] ?? RecordStatus.unknown;
+    }
   }
   return { records, issues };
 }
