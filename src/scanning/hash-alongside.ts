@@ -1,17 +1,19 @@
 /**
  * Input hashing alongside the window scan: SHA-256 and MD5 of the image without a second pass.
  *
- * Two ways, both used by scan-image.ts (`readStrategy`), measured by bench/raw-image.js:
+ * Two ways, both used by scan-image.ts (`readStrategy`) and both measured by bench/raw-image.js:
  * - `shared` (default): the main thread reads each window once into a slot of a
  *   SharedArrayBuffer; it updates SHA-256 with the window's owned bytes, an `Md5Thread` updates
  *   MD5 from the same shared bytes on its own thread, and a pool worker scans the same slot. Every
- *   byte is read once, from the disk or the page cache, and never copied between threads; the
- *   hashes describe exactly the bytes that were scanned. MD5 runs at about 0.6 GB/s and SHA-256
- *   (SHA-NI) at about 1.2 GB/s on the benchmark machine, so putting them on two threads is what
- *   brings the whole scan near the speed of the slower of the two.
- * - `workers-read`: the main thread streams the image for hashing only (`AlongsideHasher`), and
- *   each worker reads its own window (from the page cache, just behind the hash cursor). Every
- *   byte is read twice.
+ *   byte is read once and never copied between threads, and the hashes describe exactly the bytes
+ *   that were scanned (a file rewritten between two reads cannot make them disagree).
+ * - `workers-read`: the main thread streams the image for hashing only (`AlongsideHasher`, both
+ *   hashes on the main thread), and each worker reads its own window from the page cache, just
+ *   behind the hash cursor. Every byte is read twice.
+ * Node's MD5 runs at about 0.6 GB/s and its SHA-256 (SHA-NI) at about 1.2 GB/s on the benchmark
+ * machine (1 GiB, one thread each, measured alone), so the hashes, not the scan, bound the whole
+ * scan; putting MD5 on its own thread is what the `shared` strategy buys. On the shared, heavily
+ * loaded benchmark machine the two strategies measured within noise of each other.
  *
  * Unreadable sectors are hashed as zeros (as ddrescue and most imagers fill them) and reported:
  * the hashes are then `complete: false` and describe the bytes that were scanned, not the medium.
