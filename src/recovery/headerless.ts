@@ -13,7 +13,7 @@ import type { LivePageDigests } from './freed/record-digest.js';
 import { liveDigestsOfPage } from './freed/record-digest.js';
 import type { SchemaFile, SchemaFileTable } from './freed/schema-file.js';
 import type { RecordSignature } from './freed/signature.js';
-import { ClassBit, classBitOfSerialType, inferredSignature } from './freed/signature.js';
+import { ClassBit, classBitOfSerialType, inferredSignature, withProfile } from './freed/signature.js';
 import { RecordState, RecordStatus } from '../evidence/record.js';
 import type { Issue } from '../issues/issue.js';
 import type { SourcePath } from '../provenance/path.js';
@@ -336,6 +336,7 @@ export function recoverHeaderless(reader: PageReader, databasePath: SourcePath, 
   const cellsByPage = new Map<number, number[]>();
   cells.forEach((cell, index) => cellsByPage.set(cell.pageNumber, [...(cellsByPage.get(cell.pageNumber) ?? []), index]));
   const context: FreedCarveContext = { databaseName, usableSize, encoding, reader, pageRoles: undefined };
+  const dominantShape = new Map<number, number>();
   for (const pageNumber of leafPages) {
     const page = reader.readPage(pageNumber);
     if (page === undefined) continue;
@@ -365,8 +366,17 @@ export function recoverHeaderless(reader: PageReader, databasePath: SourcePath, 
     }
     // The page's free space belongs to the shape most of its cells have.
     const dominant = [...byShape].sort((a, b) => b[1].length - a[1].length)[0]?.[0];
-    if (dominant === undefined) continue;
-    const carved = carveFreedCells(page, pageNumber, path, parsed.value, signatures[dominant] as RecordSignature, context);
+    if (dominant !== undefined) dominantShape.set(pageNumber, dominant);
+  }
+  // Named shapes learn their type pattern from their records, as live tables do.
+  const profiled = signatures.map((signature, index) => (named.has(index) ? withProfile(signature, orphans[index] as EvidenceRecord[], encoding) : signature));
+  for (const [pageNumber, dominant] of dominantShape) {
+    const page = reader.readPage(pageNumber);
+    if (page === undefined) continue;
+    const path = pagePath(databasePath, pageNumber, reader.pageSize);
+    const parsed = parseBtreePage(page, 0, 0, usableSize, path);
+    if (parsed.kind !== 'parsed') continue;
+    const carved = carveFreedCells(page, pageNumber, path, parsed.value, profiled[dominant] as RecordSignature, context);
     for (const record of carved.records) (freed[dominant] as FreedRecord[]).push({ ...record, table: (decodeInfos[dominant] as ReturnType<typeof unknownTable>).name });
     issues.push(...carved.issues);
   }

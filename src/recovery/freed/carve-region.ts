@@ -125,28 +125,33 @@ export function carveRegion(page: Uint8Array, region: FreeRegion, kinds: readonl
   const anchors = new Set<number>();
   for (const headerStart of region.headerStarts) if (inRegion(headerStart)) anchors.add(headerStart);
   for (const hint of hintStarts) if (headerAt(hint)) anchors.add(hint);
-  // Every plausible freeblock header may start an overwritten cell: in the gap and in unreached
-  // space, stale headers keep the size of the block they once headed (merged with neighbours that
-  // were reused since), so their size is no proof either way. Each is a boundary for the others.
-  for (const position of headerPositions) {
-    anchors.add(position);
-    boundaries.add(position);
-  }
   // Right after an intact cell (plus 0–3 fragment bytes) the next cell starts: possibly one whose
   // first 4 bytes were overwritten (a stale freeblock header whose size may no longer fit).
   for (const entry of pool) {
     const cellEnd = entry.decoded.candidate.cellEndInPage;
     for (let gap = 0; gap <= maximumFragmentSizeInBytes; gap++) if (headerAt(cellEnd + gap)) anchors.add(cellEnd + gap);
   }
-  for (const anchor of anchors) boundaries.add(anchor);
-
-  const worklist = [...anchors].sort((a, b) => a - b);
+  const unconditional = new Set(anchors);
+  // A stale freeblock header (a cell start overwritten long ago) is tried when the block it
+  // describes ends at a boundary (the region end, a chain block, a decoded cell: tested when it
+  // is reached, so cells decoded after it count) or runs past the region (its end was reused since,
+  // as when SQLite moved the content start). A header whose block ends anywhere else is more likely
+  // bytes inside some record than a cell start. Stale headers are starts to try, never ends.
+  const conditional = new Set<number>();
+  for (const position of headerPositions) {
+    if (unconditional.has(position)) continue;
+    conditional.add(position);
+    anchors.add(position);
+  }
+  // Last anchor first: a cell decoded at a higher offset becomes the pinned end of the one before.
+  const worklist = [...anchors].sort((a, b) => b - a);
   const processed = new Set<number>();
   while (worklist.length > 0) {
     const anchor = worklist.shift() as number;
     if (processed.has(anchor) || !headerAt(anchor)) continue;
-    processed.add(anchor);
     const sizeEnd = anchor + freeblockSizeAt(page, anchor);
+    if (conditional.has(anchor) && !(sizeEnd > end || boundaries.has(sizeEnd))) continue;
+    processed.add(anchor);
     // A cell never extends past the freeblock written over its start: the freeblock only grows by
     // merging and shrinks only when its end is reused (then the cell's tail is gone).
     const limit = Math.min(end, sizeEnd);
@@ -222,8 +227,13 @@ export function carveRegion(page: Uint8Array, region: FreeRegion, kinds: readonl
     }
     pool.push({ decoded: chosen, score: top, byProfile, intact: false });
     const cellEnd = chosen.candidate.cellEndInPage;
+    boundaries.add(chosen.candidate.cellStartInPage);
     boundaries.add(cellEnd);
-    for (let gap = 0; gap <= maximumFragmentSizeInBytes; gap++) if (headerAt(cellEnd + gap) && !processed.has(cellEnd + gap)) worklist.push(cellEnd + gap);
+    for (let gap = 0; gap <= maximumFragmentSizeInBytes; gap++) {
+      if (!headerAt(cellEnd + gap) || processed.has(cellEnd + gap)) continue;
+      conditional.delete(cellEnd + gap);
+      worklist.push(cellEnd + gap);
+    }
   }
 
   // Intact cells are anchored when they start at a structural position (region start, a chain or
