@@ -20,7 +20,7 @@
  * as transactions.csv rows in WAL order.
  */
 import { formatHex, formatOffset } from '../bytes/offsets.js';
-import type { EvidenceRecord, IntegrityFlag, RecordState } from '../evidence/record.js';
+import type { EvidenceRecord, IntegrityFlag, RecordState, TableDescriptor } from '../evidence/record.js';
 import { IntegrityFlag as Flags, RecordState as States, RecordStatus } from '../evidence/record.js';
 import type { Issue } from '../issues/issue.js';
 import { issue } from '../issues/issue.js';
@@ -515,16 +515,30 @@ class WalDecoding implements PreparedWal {
     const walTables = new Set<string>();
     for (const target of state.targets.values()) if (target.table !== undefined) walTables.add(target.table);
     const pageCount = state.committedPageCount;
+    const inViewUnchanged = (page: number, table: string): boolean =>
+      !state.committedOverlay.has(page) && view.tableOfPage.get(page) === table && (pageCount === undefined || page <= pageCount);
+    // A table the WAL never touched keeps every main-file row live: its records can be rendered in
+    // the pool as usual. The others come here as records, to get their status against the view.
+    const untouched = new Set<string>();
+    for (const table of state.database.summary.tables) {
+      const name = table.table.entry.name;
+      if (walTables.has(name)) continue;
+      const pages = [...table.leaves.map((leaf) => leaf.pageNumber), ...table.interiorCells.map((cell) => cell.pageNumber)];
+      if (pages.every((page) => inViewUnchanged(page, name))) untouched.add(name);
+    }
+    const renderSpecFor = sink.renderSpecFor?.bind(sink);
+    const addRendered = sink.addRendered?.bind(sink);
     return {
       addTable: (descriptor) => sink.addTable(descriptor),
       addIssues: (issues) => sink.addIssues(issues),
+      ...(renderSpecFor === undefined || addRendered === undefined
+        ? {}
+        : { renderSpecFor: (descriptor: TableDescriptor) => (untouched.has(descriptor.table) ? renderSpecFor(descriptor) : undefined), addRendered }),
       addRecords: async (records: readonly EvidenceRecord[]) => {
         if (!this.#viewRowsReady) throw new Error('WalDecoding.mainSink: call prepareStatuses(pool) before decoding the main file');
         const out: EvidenceRecord[] = new Array<EvidenceRecord>(records.length);
         records.forEach((record, index) => {
-          const page = record.pageNumber;
-          const inView = !state.committedOverlay.has(page) && view.tableOfPage.get(page) === record.table && (pageCount === undefined || page <= pageCount);
-          if (inView) {
+          if (inViewUnchanged(record.pageNumber, record.table)) {
             if (walTables.has(record.table)) {
               const row = rowSnapshot(record, keyColumns, '');
               if (row !== undefined) this.#viewRowsOf(row.table).set(row.key, row.fingerprint);

@@ -389,13 +389,13 @@ UPDATE t SET v = 'four' WHERE id % 7 = 0;`,
 });
 
 describe('report folders: log records rendered in pool workers equal the writer rendering records itself', () => {
-  const inputs = ['samples/pos-wal/trans.db', 'samples/pos-persist/trans.db', 'samples/pos-hot-journal/trans.db'];
+  const samples = ['samples/pos-wal/trans.db', 'samples/pos-persist/trans.db', 'samples/pos-hot-journal/trans.db'];
   const directories: string[] = [];
   afterAll(() => {
     for (const directory of directories) removeDir(directory);
   });
 
-  async function scanToFolder(workers: number, rendered: boolean): Promise<{ directory: string; renderedBatches: number }> {
+  async function scanToFolder(workers: number, rendered: boolean, inputs: readonly string[] = samples): Promise<{ directory: string; renderedBatches: number }> {
     const directory = makeTempDir('exhume-wal-render-');
     directories.push(directory);
     const run: ReportRun = {
@@ -439,10 +439,10 @@ describe('report folders: log records rendered in pool workers equal the writer 
     return { directory, renderedBatches };
   }
 
-  it('byte for byte, in-process and with 2 workers', async () => {
-    const reference = await scanToFolder(0, false);
+  async function expectSameFolders(inputs: readonly string[]): Promise<void> {
+    const reference = await scanToFolder(0, false, inputs);
     for (const workers of [0, 2]) {
-      const { directory, renderedBatches } = await scanToFolder(workers, true);
+      const { directory, renderedBatches } = await scanToFolder(workers, true, inputs);
       expect(renderedBatches).toBeGreaterThan(0);
       expect(listFiles(directory)).toEqual(listFiles(reference.directory));
       for (const file of listFiles(reference.directory)) {
@@ -452,5 +452,29 @@ describe('report folders: log records rendered in pool workers equal the writer 
         if (!ours.equals(expected)) expect(ours.toString('utf8'), `${workers} workers: ${file}`).toBe(expected.toString('utf8'));
       }
     }
+  }
+
+  it('byte for byte, in-process and with 2 workers', async () => {
+    await expectSameFolders(samples);
+  });
+
+  it.skipIf(!hasSqlite3())('a table the WAL never touched is rendered in the pool, the others get their statuses first: same bytes', async () => {
+    const directory = makeTempDir('exhume-wal-untouched-');
+    directories.push(directory);
+    const database = walCase(
+      directory,
+      'mixed',
+      `CREATE TABLE quiet(id INTEGER PRIMARY KEY, v TEXT);
+CREATE TABLE t(id INTEGER PRIMARY KEY, v TEXT);
+${rows(200, 'busy').replace('INTO t', 'INTO quiet')}
+${rows(200, 'busy')}
+PRAGMA wal_checkpoint(TRUNCATE);
+UPDATE t SET v = 'changed' WHERE id % 3 = 0;
+DELETE FROM t WHERE id > 150;`,
+    );
+    await expectSameFolders([database]);
+    const sink = await scan([database]);
+    expect(sink.records.filter((record) => record.table === 'quiet').every((record) => record.status === 'live')).toBe(true);
+    expect(sink.records.filter((record) => record.table === 't' && record.state === 'db-live' && Number(record.rowid) > 150).every((record) => record.status === 'deleted')).toBe(true);
   });
 });
