@@ -395,7 +395,7 @@ DELETE FROM trans_record WHERE batch_no BETWEEN '000100' AND '000349';`,
   if (args.includes('--json')) process.stdout.write(`${JSON.stringify(out, null, 2)}\n`);
   else
     process.stdout.write(
-      `${out.machine}\n${out.sizeMb} MB, ${total} rows, ${deletedTruth} deleted: one thread ${best.milliseconds.toFixed(0)} ms, peak RSS ${best.peakRssMb?.toFixed(0) ?? '?'} MB, ` +
+      `${out.machine}\n${out.sizeMb} MB, ${total} rows, ${deletedTruth} deleted: one thread ${best.milliseconds.toFixed(0)} ms wall (${best.cpuMilliseconds.toFixed(0)} ms CPU), peak RSS ${best.peakRssMb?.toFixed(0) ?? '?'} MB, ` +
         `${best.records} records (${(best.records / (best.milliseconds / 1000) / 1000).toFixed(0)}k records/s), ${best.freed} freed records, ${best.deletedDistinct} distinct deleted rows recovered (${(100 * out.deletedRecall).toFixed(1)}%)\n`,
     );
 }

@@ -145,8 +145,10 @@ export function carvedRecord(page: Uint8Array, decoded: DecodedCandidate, signat
   if (candidate.headerSizeRebuilt || candidate.rebuiltTypeCount > 0) flags.push(Flags.headerRebuilt);
   if (!decoded.complete) flags.push(Flags.overflowMissing, Flags.truncated);
   const columnCount = Math.max(table.columns.length, table.schemaKnown ? 0 : candidate.serialTypes.length);
-  const types: StorageClass[] = new Array<StorageClass>(columnCount);
-  const values: SqlText[] = new Array<SqlText>(columnCount);
+  // Common case: fields are the columns in order, so the decoded arrays (ours) are used as they are.
+  const identity = table.identityMapping && decoded.decodedFieldCount === columnCount;
+  const types: StorageClass[] = identity ? (decoded.types as StorageClass[]) : new Array<StorageClass>(columnCount);
+  const values: SqlText[] = identity ? (decoded.values as SqlText[]) : new Array<SqlText>(columnCount);
   for (let field = 0; field < decoded.decodedFieldCount; field++) {
     const column = field < table.recordToColumn.length ? (table.recordToColumn[field] as number) : table.schemaKnown ? -1 : field;
     if (column < 0 || column >= columnCount) continue;

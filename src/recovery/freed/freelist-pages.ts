@@ -27,7 +27,8 @@ import { cellKindsFor, recordsOfRegion } from './carve-page.js';
 import type { FreeRegion } from './carve-region.js';
 import { carveRegion } from './carve-region.js';
 import type { FreedCellKind } from './header-rebuild.js';
-import { intactCellAt } from './header-rebuild.js';
+import { clobberedLayoutsAt, intactCellAt } from './header-rebuild.js';
+import { walkFreeblockChain } from './freeblocks.js';
 import type { RecordSignature } from './signature.js';
 import { freeRegionsOf } from './unallocated.js';
 
@@ -105,6 +106,23 @@ function listedCellsRead(page: Uint8Array, btreePage: BtreePage, kind: FreedCell
   return count;
 }
 
+/** How many of the first blocks of the page's freeblock chain start with a cell of `signature` whose prefix was overwritten. */
+function chainBlocksRead(page: Uint8Array, btreePage: BtreePage, signature: RecordSignature, context: FreedCarveContext, pagePath: SourcePath): number {
+  let count = 0;
+  const kinds = cellKindsFor(btreePage.type, signature);
+  for (const block of walkFreeblockChain(page, btreePage, context.usableSize, pagePath).blocks.slice(0, 4)) {
+    const end = block.startInPage + block.sizeInBytes;
+    for (const kind of kinds) {
+      const layouts = clobberedLayoutsAt(page, block.startInPage, end, kind, signature, context.usableSize);
+      if (layouts.exact.some((reading) => decodeCandidate(page, reading, context) !== undefined) || layouts.partial.length > 0) {
+        count++;
+        break;
+      }
+    }
+  }
+  return count;
+}
+
 /** Records of one signature in the part of a trunk page that its page list did not overwrite. */
 function carveTrunkTail(page: Uint8Array, pageNumber: number, pagePath: SourcePath, signature: RecordSignature, context: FreedCarveContext): FreedCarveResult {
   const usable = Math.min(context.usableSize, page.length);
@@ -142,11 +160,14 @@ export function carveFreelistPage(
   }
   // A freed b-tree page usually still lists cells: signatures that read none of them when another
   // reads some are not tried on the rest of the page (the expensive part).
-  let tried = candidates;
-  if (btreePage !== undefined && btreePage.cellOffsetsInPage.length > 0) {
+  // A page emptied by deletes lists nothing: then the first blocks of its freeblock chain are read
+  // with each signature instead (as overwritten cells).
+  let tried = btreePage === undefined ? candidates : candidates.filter((signature) => cellKindsFor(btreePage.type, signature).length > 0);
+  if (btreePage !== undefined && tried.length > 1) {
     const kind = listedKind(btreePage.type);
-    const reads = candidates.map((signature) => (kind === undefined || cellKindsFor(btreePage.type, signature).length === 0 ? 0 : listedCellsRead(page, btreePage, kind, signature, context)));
-    if (reads.some((count) => count > 0)) tried = candidates.filter((_, at) => (reads[at] as number) > 0);
+    let reads = tried.map((signature) => (kind === undefined ? 0 : listedCellsRead(page, btreePage, kind, signature, context)));
+    if (!reads.some((count) => count > 0)) reads = tried.map((signature) => chainBlocksRead(page, btreePage, signature, context, pagePath));
+    if (reads.some((count) => count > 0)) tried = tried.filter((_, at) => (reads[at] as number) > 0);
   }
   const results: { signature: RecordSignature; result: FreedCarveResult }[] = [];
   for (const signature of tried) {

@@ -156,6 +156,27 @@ function cellExtent(page: Uint8Array, recordStart: number, payloadSize: number, 
   return { end, local, overflow };
 }
 
+const typeByteCache = new WeakMap<RecordSignature, Uint8Array>();
+
+/**
+ * For each byte value: bit 0 set when it can start field 0's serial type, bit 1 for field 1 (a
+ * byte ≥ 0x80 starts a multi-byte type: admitted when the field takes long text or blobs).
+ */
+function firstTypeBytes(signature: RecordSignature): Uint8Array {
+  let table = typeByteCache.get(signature);
+  if (table !== undefined) return table;
+  table = new Uint8Array(256);
+  for (let field = 0; field < 2; field++) {
+    const spec = signature.fields[field];
+    for (let byte = 0; byte < 256; byte++) {
+      const allowed = spec === undefined || (byte < 0x80 ? serialTypeAllowed(spec, byte) : serialTypeAllowed(spec, 12 + 2 * 64) || serialTypeAllowed(spec, 13 + 2 * 64));
+      if (allowed) table[byte] = (table[byte] as number) | (1 << field);
+    }
+  }
+  typeByteCache.set(signature, table);
+  return table;
+}
+
 /**
  * An intact cell at `at` (nothing overwritten): payload size, rowid (table leaves), record header
  * and body, with the payload size equal to header + body, every varint in shortest form and every
@@ -170,9 +191,15 @@ export function intactCellAt(page: Uint8Array, at: number, limit: number, kind: 
     while (probe < stop && ((page[probe] as number) & 0x80) !== 0) probe++;
     probe++;
   }
-  if (probe >= limit) return undefined;
+  if (probe + 2 >= limit) return undefined;
   const headerByte = page[probe] as number;
   if (headerByte < 0x80 ? headerByte < 1 + signature.minimumFieldCount : signature.fields.length < 14) return undefined;
+  // The first two serial types must be ones their fields admit (one table lookup each).
+  if (headerByte < 0x80) {
+    const accepts = firstTypeBytes(signature);
+    if ((((accepts[page[probe + 1] as number] as number) & 1) === 0)) return undefined;
+    if (((page[probe + 1] as number) & 0x80) === 0 && signature.fields.length > 1 && ((accepts[page[probe + 2] as number] as number) & 2) === 0) return undefined;
+  }
   let position = at;
   if (kind === 'index-interior') position += 4;
   const payloadVarint = shortestVarint(page, position, limit);
