@@ -52,6 +52,12 @@ export interface RecoverOptions {
   readonly keepLiveRecords?: boolean;
   /** CREATE statements naming the tables when page 1 is lost (`--schema FILE` contents). */
   readonly schemaSql?: string;
+  /**
+   * Streaming: classified freed records are handed over as soon as nothing later can change them
+   * (records that may still get a rowid from an index entry wait until the end) and are not kept
+   * in the result, so memory stays bounded by what is in flight.
+   */
+  readonly onFreedRecords?: (table: string, records: readonly EvidenceRecord[]) => void;
 }
 
 export interface RecoveredTable {
@@ -95,7 +101,10 @@ interface TableWork {
   signature: RecordSignature;
   readonly keyIndex: LiveKeyIndex;
   readonly live: EvidenceRecord[];
+  /** Records waiting for classification (all of them unless streaming). */
   freed: FreedRecord[];
+  /** Classified records kept for the result (when not streaming). */
+  readonly output: EvidenceRecord[];
   readonly indexes: RecordSignature[];
   readonly kind: RecoveredTable['kind'];
 }
@@ -260,6 +269,31 @@ export function recoverFromReader(pageReader: PageReader, header: DatabaseHeader
   if (lockByte <= reader.pageCount) roles[lockByte] = PageRole.lockByte;
 
   const context: FreedCarveContext = { databaseName, usableSize, encoding: header.encoding, reader, pageRoles };
+  const freedByState: Record<string, number> = {};
+  const freedByStatus: Record<string, number> = {};
+  const stream = options.onFreedRecords;
+  /** Classifies, counts and hands over (or keeps) records whose state can no longer change. */
+  const finish = (tableWork: TableWork, records: readonly FreedRecord[]): void => {
+    if (records.length === 0) return;
+    // Unattributed records have no table to compare with: their status stays unknown.
+    const classified = tableWork.kind === 'unattributed' ? records : classifyFreedRecords(tableWork.keyIndex, records);
+    for (const record of classified) {
+      freedByState[record.state as RecordState] = (freedByState[record.state] ?? 0) + 1;
+      freedByStatus[record.status as RecordStatus] = (freedByStatus[record.status] ?? 0) + 1;
+    }
+    if (stream !== undefined) stream(tableWork.signature.name, classified);
+    else for (const record of classified) tableWork.output.push(record);
+  };
+  /** Carved records of a table: finished at once when streaming and no index entry can still give them a rowid. */
+  const accept = (tableWork: TableWork, records: readonly FreedRecord[]): void => {
+    if (stream === undefined || tableWork.signature.kind === 'schema' || tableWork.kind === 'unattributed') {
+      for (const record of records) tableWork.freed.push(record);
+      return;
+    }
+    const ready = tableWork.indexes.length === 0 ? records : records.filter((record) => record.rowid !== null || tableWork.signature.decode.withoutRowid);
+    finish(tableWork, ready);
+    if (ready.length !== records.length) for (const record of records) if (!ready.includes(record)) tableWork.freed.push(record);
+  };
 
   const uniqueIndexesOf = new Map<string, string[][]>();
   for (const entry of schema.entries) {
@@ -283,7 +317,7 @@ export function recoverFromReader(pageReader: PageReader, header: DatabaseHeader
     const isSchema = table.table.entry.rootPageNumber === 1;
     const base = isSchema ? schemaSignature : tableSignature(table.table.decode, table.table.schema, table.table.entry.sql);
     const keyed = withKeys(base, table.table.entry.sql, uniqueIndexesOf.get(table.table.entry.name.toLowerCase()) ?? []);
-    const tableWork: TableWork = { plan: table.table, dropped: undefined, signature: keyed.signature, keyIndex: createLiveKeyIndex(keyed.keyInfo), live: [], freed: [], indexes: [], kind: 'live' };
+    const tableWork: TableWork = { plan: table.table, dropped: undefined, signature: keyed.signature, keyIndex: createLiveKeyIndex(keyed.keyInfo), live: [], freed: [], output: [], indexes: [], kind: 'live' };
     const sample: EvidenceRecord[] = [];
     const pages = pageWorkOf(table);
     let minimumFieldCount = Number.MAX_SAFE_INTEGER;
@@ -346,7 +380,7 @@ export function recoverFromReader(pageReader: PageReader, header: DatabaseHeader
       const loaded = parsedPage(reader, pageNumber, usableSize, path);
       if (loaded === undefined) return;
       const result = carveFreedCells(loaded.page, pageNumber, path, loaded.btreePage, tableWork.signature, context);
-      for (const record of result.records) tableWork.freed.push(record);
+      accept(tableWork, result.records);
       for (const problem of result.issues) issues.push(problem);
     });
   }
@@ -356,7 +390,7 @@ export function recoverFromReader(pageReader: PageReader, header: DatabaseHeader
   const dropped = droppedTablesFrom(schemaWork?.freed ?? [], schema.entries);
   for (const table of dropped) {
     const keyed = withKeys(table.signature, table.sql, []);
-    work.push({ plan: undefined, dropped: table, signature: keyed.signature, keyIndex: createLiveKeyIndex(keyed.keyInfo), live: [], freed: [], indexes: [], kind: 'dropped' });
+    work.push({ plan: undefined, dropped: table, signature: keyed.signature, keyIndex: createLiveKeyIndex(keyed.keyInfo), live: [], freed: [], output: [], indexes: [], kind: 'dropped' });
   }
   const freePages = new Set<number>([...freelist.trunkPageNumbers, ...freelist.leafPageNumbers]);
   const attribution = attributeDroppedPages(reader, usableSize, dropped, freePages);
@@ -376,7 +410,7 @@ export function recoverFromReader(pageReader: PageReader, header: DatabaseHeader
       return;
     }
     const owner = name === schemaSignature.name ? schemaWork : byName.get(name);
-    owner?.freed.push(...records);
+    if (owner !== undefined) accept(owner, records);
   };
   const carveFree = (pageNumber: number, role: 'trunk' | 'leaf'): void => {
     const page = reader.readPage(pageNumber);
@@ -417,7 +451,7 @@ export function recoverFromReader(pageReader: PageReader, header: DatabaseHeader
     const first = (byName.get(result.tied[0]?.signatureName ?? '') ?? schemaWork) as TableWork;
     let bucket = unattributed.get(name);
     if (bucket === undefined) {
-      bucket = { plan: undefined, dropped: undefined, signature: { ...first.signature, name }, keyIndex: createLiveKeyIndex({ name, withoutRowid: first.signature.decode.withoutRowid, uniqueSetLabels: [] }), live: [], freed: [], indexes: [], kind: 'unattributed' };
+      bucket = { plan: undefined, dropped: undefined, signature: { ...first.signature, name }, keyIndex: createLiveKeyIndex({ name, withoutRowid: first.signature.decode.withoutRowid, uniqueSetLabels: [] }), live: [], freed: [], output: [], indexes: [], kind: 'unattributed' };
       unattributed.set(name, bucket);
     }
     bucket.freed.push(...result.records);
@@ -426,22 +460,15 @@ export function recoverFromReader(pageReader: PageReader, header: DatabaseHeader
   forEachPrefetched(reader, [...freelist.trunkPageNumbers, ...freelist.leafPageNumbers], (pageNumber) => carveFree(pageNumber, trunks.has(pageNumber) ? 'trunk' : 'leaf'));
   work.push(...unattributed.values());
 
-  // Rowid recovery, then classification against the live rows.
+  // Rowid recovery, then classification against the live rows, of whatever is still waiting.
   const tables: RecoveredTable[] = [];
-  const freedByState: Record<string, number> = {};
-  const freedByStatus: Record<string, number> = {};
   let live = 0;
   let entryCount = 0;
   for (const list of indexEntries.values()) entryCount += list.length;
   for (const tableWork of work) {
     const entries = tableWork.indexes.flatMap((index) => indexEntries.get(index.name) ?? []);
-    const withRowids = recoverRowidsFromIndexes(tableWork.signature.decode, tableWork.freed, entries);
-    // Unattributed records have no table to compare with: their status stays unknown.
-    const classified = tableWork.kind === 'unattributed' ? withRowids : classifyFreedRecords(tableWork.keyIndex, withRowids);
-    for (const record of classified) {
-      freedByState[record.state as RecordState] = (freedByState[record.state] ?? 0) + 1;
-      freedByStatus[record.status as RecordStatus] = (freedByStatus[record.status] ?? 0) + 1;
-    }
+    finish(tableWork, recoverRowidsFromIndexes(tableWork.signature.decode, tableWork.freed, entries));
+    tableWork.freed = [];
     live += tableWork.keyIndex.liveCount;
     tables.push({
       name: tableWork.signature.name,
@@ -450,7 +477,7 @@ export function recoverFromReader(pageReader: PageReader, header: DatabaseHeader
       kind: tableWork.kind,
       liveCount: tableWork.keyIndex.liveCount,
       live: tableWork.live,
-      freed: classified,
+      freed: tableWork.output,
     });
   }
   return {

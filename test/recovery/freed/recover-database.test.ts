@@ -191,6 +191,19 @@ WITH RECURSIVE c(x) AS (SELECT 1 UNION ALL SELECT x+1 FROM c WHERE x<800) INSERT
     for (const record of table?.freed ?? []) expect(rows.some((row) => equals(record, row, -1))).toBe(true);
   });
 
+  it('streaming hands over the same classified records and keeps none', () => {
+    const path = join(directory, 'stream.db');
+    runSqlite(path, `${ledger(300)} CREATE INDEX ix_trace ON trans_record(trace_no);`);
+    runSqlite(path, "DELETE FROM trans_record WHERE id % 4 = 1; DELETE FROM trans_record WHERE batch_no = '000003';");
+    const whole = recoverDatabase(path);
+    const streamed: EvidenceRecord[] = [];
+    const result = recoverDatabase(path, { onFreedRecords: (_, records) => streamed.push(...records) });
+    expect(result.tables.every((table) => table.freed.length === 0)).toBe(true);
+    const key = (record: EvidenceRecord): string => JSON.stringify([record.table, record.state, record.status, record.pageNumber, record.offsetInPage, record.rowid, record.values]);
+    expect(streamed.map(key).sort()).toEqual(whole.tables.flatMap((table) => table.freed).map(key).sort());
+    expect(result.counts).toEqual(whole.counts);
+  });
+
   it('no INTEGER PRIMARY KEY: lost rowids come back from freed index entries', () => {
     const setup = `PRAGMA page_size=1024; CREATE TABLE journal (trace_no TEXT, amount INTEGER, note TEXT); CREATE INDEX ix_journal_trace ON journal(trace_no);
 WITH RECURSIVE c(x) AS (SELECT 1 UNION ALL SELECT x+1 FROM c WHERE x<500) INSERT INTO journal SELECT printf('T%07d', x), x*11, 'note ' || x FROM c;`;
