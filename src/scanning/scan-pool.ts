@@ -3,7 +3,7 @@
  *
  * TEMPORARY HOME: this is the only file of scanning/ that imports piscina, so that the lead can
  * fold it into src/pool/ (pool.ts is the house's one piscina import, tasks.ts its contract) by
- * adding `scan-window` to the Task union and `scanWindowTask` to run-task.ts's dispatch. Until
+ * adding `scan-window` to the Task union and `scanWindow` to run-task.ts's dispatch. Until
  * then the scan runs its own pool, pointed straight at the compiled scan-window module.
  *
  * `workerCount = 0` runs every task in-process through the same function (tests, tiny images).
@@ -17,7 +17,7 @@ import { issue } from '../issues/issue.js';
 import { filePath } from '../provenance/path.js';
 import { emptyPackedHits } from './hits.js';
 import type { ScanWindowResult, ScanWindowTask } from './scan-window.js';
-import { scanWindowTask } from './scan-window.js';
+import { scanWindow } from './scan-window.js';
 
 /** Compiled scan-window module: beside this one in dist/, or in dist/ when running from sources (vitest). */
 export function scanWorkerFilePath(): string {
@@ -39,7 +39,7 @@ export class ScanPool {
       if (!existsSync(filename)) throw new Error(`worker file ${filename} is missing: run \`npm run build\` first`);
       this.#piscina = new Piscina<ScanWindowTask, ScanWindowResult>({
         filename,
-        name: 'scanWindowTask',
+        name: 'scanWindow',
         minThreads: workerCount,
         maxThreads: workerCount,
         // Tasks are plain ranges, so queueing costs nothing; the caller bounds what is in flight.
@@ -51,7 +51,7 @@ export class ScanPool {
 
   async run(task: ScanWindowTask): Promise<ScanWindowResult> {
     try {
-      if (this.#piscina === undefined) return scanWindowTask(task);
+      if (this.#piscina === undefined) return scanWindow(task);
       return await this.#piscina.run(task);
     } catch (error) {
       const name = error instanceof Error ? error.name : 'Error';

@@ -4,7 +4,7 @@
  * - `scanBytes(bytes, …)`: pure, over bytes already in memory (the loop itself);
  * - `scanSourceWindow(source, window)`: reads the window from any ByteSource (tests use a
  *   MemorySource) and scans it, reporting unreadable ranges as issues;
- * - `scanWindowTask(task)`: THE worker entry. The task is plain data (paths and a range); the
+ * - `scanWindow(task)`: THE worker entry. The task is plain data (paths and a range); the
  *   worker opens its own read-only view of the image, reads its own window and returns hits.
  *   Evidence bytes never travel through the main thread.
  *
@@ -354,7 +354,7 @@ export function scanSourceWindow(source: ByteSource, window: Pick<ScanWindow, 's
  * image read-only, reads its own window, scans it and closes. Never throws for bad bytes; an image
  * that cannot be opened throws (the pool reports it).
  */
-export function scanWindowTask(task: ScanWindowTask): ScanWindowResult {
+export function scanWindow(task: ScanWindowTask): ScanWindowResult {
   if (task.shared !== undefined) {
     const started = performance.now();
     const bytes = new Uint8Array(task.shared.buffer, task.shared.byteOffset, task.shared.length);
@@ -369,4 +369,4 @@ export function scanWindowTask(task: ScanWindowTask): ScanWindowResult {
   }
 }
 
-export default scanWindowTask;
+export default scanWindow;
