@@ -4,9 +4,10 @@
  * - `scanBytes(bytes, …)`: pure, over bytes already in memory (the loop itself);
  * - `scanSourceWindow(source, window)`: reads the window from any ByteSource (tests use a
  *   MemorySource) and scans it, reporting unreadable ranges as issues;
- * - `scanWindow(task)`: THE worker entry. The task is plain data (paths and a range); the
- *   worker opens its own read-only view of the image, reads its own window and returns hits.
- *   Evidence bytes never travel through the main thread.
+ * - `scanWindow(task)`: THE worker entry. The task is plain data (paths and a range, and with
+ *   the `shared` read strategy a SharedArrayBuffer slot the main thread read the window into);
+ *   the worker scans the shared slot in place, or opens its own read-only view of the image and
+ *   reads its own window. Either way evidence bytes are never copied between threads.
  *
  * Two loops run over the window: one over 512-byte boundaries (database headers, b-tree pages,
  * freelist trunks, WAL and journal headers) and one over 8-byte boundaries (WAL frames and journal
