@@ -15,7 +15,7 @@ import { u16beUnchecked } from '../../bytes/read.js';
 import type { DecodedCandidate, FreedCarveContext } from './build-record.js';
 import { decodeCandidate as decodeFreedCandidate, valuesKey } from './build-record.js';
 import type { CellCandidate, EndHint, FreedCellKind, PartialLayout } from './header-rebuild.js';
-import { CandidateScore, FREEBLOCK_HEADER_SIZE_IN_BYTES, clobberedLayoutsAt, freeblockSizeAt, intactCellAt, looksLikeFreeblockHeader, readingsForHints } from './header-rebuild.js';
+import { CandidateScore, FREEBLOCK_HEADER_SIZE_IN_BYTES, clobberedLayoutsAt, firstTypeBytes, freeblockSizeAt, intactCellAt, looksLikeFreeblockHeader, readingsForHints } from './header-rebuild.js';
 import type { RecordSignature } from './signature.js';
 import { classesPlausible, profileAdmits } from './signature.js';
 
@@ -97,6 +97,7 @@ export function carveRegion(page: Uint8Array, region: FreeRegion, kinds: readonl
   const scanIntact = options.scanIntact !== false;
   const kindCount = kinds.length;
   const minimumPayload = 1 + signature.minimumFieldCount;
+  const typeBytes = firstTypeBytes(signature);
   const headerPositions: number[] = [];
   for (let position = start; position < end - 1; position++) {
     const first = page[position] as number;
@@ -109,7 +110,7 @@ export function carveRegion(page: Uint8Array, region: FreeRegion, kinds: readonl
       const kind = kinds[kindIndex] as FreedCellKind;
       // A leaf cell starts with its payload size: never 0, and at least the header's size.
       if (kind !== 'index-interior' && (first === 0 || (first < 0x80 && first < minimumPayload))) continue;
-      const cell = intactCellAt(page, position, end, kind, signature, usable);
+      const cell = intactCellAt(page, position, end, kind, signature, usable, typeBytes);
       if (cell === undefined) continue;
       const decoded = decodeCandidate(page, cell, context);
       if (decoded === undefined) continue;

@@ -169,6 +169,16 @@ export function carveFreelistPage(
     if (!reads.some((count) => count > 0)) reads = tried.map((signature) => chainBlocksRead(page, btreePage, signature, context, pagePath));
     if (reads.some((count) => count > 0)) tried = tried.filter((_, at) => (reads[at] as number) > 0);
   }
+  // A trunk's first 8 + 4L bytes are its page list now: whatever the page held there is gone.
+  const accounting: Issue[] = [];
+  if (role === 'trunk') {
+    const leafCount = Math.min(u32beUnchecked(page, 4), Math.floor(context.usableSize / 4) - 2);
+    accounting.push(
+      issue('sqlite.freed.trunk-overwritten', 'info', pagePath, 0, `Freelist trunk page ${pageNumber}: bytes ${formatOffset(0)}–${formatOffset(8 + 4 * leafCount)} hold the trunk's next pointer, leaf count and ${leafCount} leaf numbers; earlier content there is lost`, {
+        length: 8 + 4 * leafCount,
+      }),
+    );
+  }
   const results: { signature: RecordSignature; result: FreedCarveResult }[] = [];
   for (const signature of tried) {
     const result = btreePage === undefined ? carveTrunkTail(page, pageNumber, pagePath, signature, context) : carveFreedBtreePage(page, pageNumber, pagePath, btreePage, signature, context);
@@ -177,20 +187,21 @@ export function carveFreelistPage(
   if (results.length === 0) {
     // Report what no signature explained once, with the first applicable signature's issues.
     const first = candidates.find((signature) => (btreePage === undefined ? true : cellKindsFor(btreePage.type, signature).length > 0));
-    if (first === undefined) return { records: [], issues: [], attributedTo: undefined, tied: [] };
+    if (first === undefined) return { records: [], issues: accounting, attributedTo: undefined, tied: [] };
     const result = btreePage === undefined ? carveTrunkTail(page, pageNumber, pagePath, first, context) : carveFreedBtreePage(page, pageNumber, pagePath, btreePage, first, context);
-    return { records: [], issues: result.issues, attributedTo: undefined, tied: [] };
+    return { records: [], issues: [...accounting, ...result.issues], attributedTo: undefined, tied: [] };
   }
   const best = Math.max(...results.map((entry) => entry.result.records.length));
   const tied = results.filter((entry) => entry.result.records.length === best).map((entry) => ({ signatureName: entry.signature.name, records: entry.result.records, issues: entry.result.issues }));
   const chosen = tied[0] as FreelistAttribution;
-  if (tied.length === 1) return { records: chosen.records, issues: chosen.issues, attributedTo: chosen.signatureName, tied };
+  if (tied.length === 1) return { records: chosen.records, issues: [...accounting, ...chosen.issues], attributedTo: chosen.signatureName, tied };
   // Tables with the same shape read the page the same way: which one it belonged to is not in the
   // bytes. The records are kept, unattributed, and the tie is reported.
   const names = tied.map((entry) => entry.signatureName);
   const table = unattributedName(names);
   const records = chosen.records.map((record) => ({ ...record, table, confidence: { level: 'low' as const, reasons: [...record.confidence.reasons, `page attribution ambiguous between ${names.join(', ')}; values read as ${chosen.signatureName}`] } }));
   const issues = [
+    ...accounting,
     ...chosen.issues,
     issue('sqlite.freed.attribution-ambiguous', 'warning', pagePath, 0, `Freed page ${pageNumber}: ${best} record(s) fit ${names.join(', ')} equally; reported as ${table}`, { tables: names.join(',') }),
   ];

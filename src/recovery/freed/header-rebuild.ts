@@ -162,7 +162,7 @@ const typeByteCache = new WeakMap<RecordSignature, Uint8Array>();
  * For each byte value: bit 0 set when it can start field 0's serial type, bit 1 for field 1 (a
  * byte ≥ 0x80 starts a multi-byte type: admitted when the field takes long text or blobs).
  */
-function firstTypeBytes(signature: RecordSignature): Uint8Array {
+export function firstTypeBytes(signature: RecordSignature): Uint8Array {
   let table = typeByteCache.get(signature);
   if (table !== undefined) return table;
   table = new Uint8Array(256);
@@ -182,7 +182,7 @@ function firstTypeBytes(signature: RecordSignature): Uint8Array {
  * and body, with the payload size equal to header + body, every varint in shortest form and every
  * serial type allowed by the signature. `limit` bounds the cell's bytes (exclusive).
  */
-export function intactCellAt(page: Uint8Array, at: number, limit: number, kind: FreedCellKind, signature: RecordSignature, usableSize: number): CellCandidate | undefined {
+export function intactCellAt(page: Uint8Array, at: number, limit: number, kind: FreedCellKind, signature: RecordSignature, usableSize: number, typeBytes: Uint8Array = firstTypeBytes(signature)): CellCandidate | undefined {
   // Cheap rejection first (this runs at every byte of free space): skip the payload-size (and
   // rowid) varints and look at the header-size byte, which must count at least one byte per field.
   let probe = kind === 'index-interior' ? at + 4 : at;
@@ -196,7 +196,7 @@ export function intactCellAt(page: Uint8Array, at: number, limit: number, kind: 
   if (headerByte < 0x80 ? headerByte < 1 + signature.minimumFieldCount : signature.fields.length < 14) return undefined;
   // The first two serial types must be ones their fields admit (one table lookup each).
   if (headerByte < 0x80) {
-    const accepts = firstTypeBytes(signature);
+    const accepts = typeBytes;
     if ((((accepts[page[probe + 1] as number] as number) & 1) === 0)) return undefined;
     if (((page[probe + 1] as number) & 0x80) === 0 && signature.fields.length > 1 && ((accepts[page[probe + 2] as number] as number) & 2) === 0) return undefined;
   }

@@ -438,7 +438,7 @@ export function recoverFromReader(pageReader: PageReader, header: DatabaseHeader
     const winners = result.tied.filter((_, at) => support[at] === strongest);
     if (strongest > 0 && winners.length === 1) {
       const winner = winners[0] as (typeof result.tied)[number];
-      issues.push(...winner.issues);
+      issues.push(...result.issues.filter((problem) => problem.code === 'sqlite.freed.trunk-overwritten'), ...winner.issues);
       const reason = `page attributed to ${winner.signatureName}: ${strongest} of its records copy live ${indexByName.has(winner.signatureName) ? 'index entries' : 'rows'}; ${result.tied.map((entry) => entry.signatureName).join(', ')} fit equally otherwise`;
       deliver(
         winner.signatureName,

@@ -32,6 +32,9 @@ describe('carveFreelistPage', () => {
     const result = carveFreelistPage(trunk, 2, pagePathOf(2), 'trunk', [ledger], contextOf(image));
     expect(result.records.map((record) => [record.state, record.offsetInPage, record.values])).toEqual([['freelist', 512 - cell.length, ['503', '000003', '300']]]);
     expect(result.records[0]?.confidence.reasons.join(' ')).toContain('overwritten by the trunk');
+    expect(result.issues.find((problem) => problem.code === 'sqlite.freed.trunk-overwritten')?.message).toBe(
+      "Freelist trunk page 2: bytes 0x00000000–0x00000014 hold the trunk's next pointer, leaf count and 3 leaf numbers; earlier content there is lost",
+    );
   });
 
   it('keeps records of a page that two same-shaped tables fit equally as unattributed', () => {
