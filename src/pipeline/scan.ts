@@ -17,6 +17,7 @@ import type { TransactionRow } from '../reports/types.js';
 import { expandInputs } from '../sources/inputs.js';
 import type { WorkerPool } from '../pool/pool.js';
 import { classifyInput } from './classify.js';
+import { scanFreedSpace } from './scan-freed.js';
 import { decodeDatabase, describeDatabase } from './scan-database.js';
 import { scanJournal } from './scan-journal.js';
 import type { LogDatabase, SchemaHint } from './scan-log.js';
@@ -150,13 +151,17 @@ function peekPageSize(source: FileSource, kind: 'wal' | 'journal'): number | und
   return value === 0 ? undefined : value;
 }
 
-/** A database with its -wal and -journal: main file first, then WAL frames, then journal records. */
+/** A database with its -wal and -journal: main file (live, then freed space) first, then WAL frames, then journal records. */
 async function scanDatabaseWithLogs(database: LogDatabase, group: InputGroup, pool: WorkerPool, sink: EvidenceSink): Promise<void> {
   const transactions: TransactionRow[] = [];
   const wal = group.wal === undefined ? undefined : await prepareWal(group.wal, { database, hint: undefined }, sink);
   try {
     if (wal !== undefined) await wal.prepareStatuses(pool);
     await decodeDatabase(database.file, database.summary, pool, wal === undefined ? sink : wal.mainSink(sink), database.path);
+    // Freed space of the main file (freeblocks, gaps, freelist pages, dropped tables) comes right
+    // after its live rows, before the WAL's and journal's page versions.
+    // Their statuses are decided against the main file's live rows (not the WAL's view).
+    await scanFreedSpace(database.file, database.summary, database.path, sink);
     if (wal !== undefined) transactions.push(...(await wal.decodeFrames(pool, sink)));
   } finally {
     wal?.close();

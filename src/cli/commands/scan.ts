@@ -65,6 +65,7 @@ export async function runScan(argv: ScanArguments, commandLine: readonly string[
   const writer = opened.writer;
   // Issues are buffered and written sorted at the end, so their order does not depend on timing.
   const issues: Issue[] = [];
+  const seenIssues = new Set<string>();
   let recordCount = 0;
   const sink: EvidenceSink = {
     addTable: (descriptor: TableDescriptor) => writer.addTable(descriptor),
@@ -73,7 +74,14 @@ export async function runScan(argv: ScanArguments, commandLine: readonly string[
       await writer.addRecords(records);
     },
     addIssues: (batch: readonly Issue[]) => {
-      for (const problem of batch) issues.push(problem);
+      // The same structure can be met by two stages (the live walk and the freed-space recovery
+      // both read the b-trees): an identical issue is reported once.
+      for (const problem of batch) {
+        const key = `${issueSortKey(problem)}\u0000${problem.message}`;
+        if (seenIssues.has(key)) continue;
+        seenIssues.add(key);
+        issues.push(problem);
+      }
     },
     addTransactions: (rows: readonly TransactionRow[]) => writer.addTransactions(rows),
     // The pool workers render the report text of live pages; this thread stamps ids and writes.

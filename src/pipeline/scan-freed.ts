@@ -1,0 +1,36 @@
+/**
+ * Freed space of a database whose header parsed: freeblocks, unallocated gaps, freelist pages,
+ * dropped tables. Runs after the live decode, on this thread, through the freed-records recovery
+ * (src/recovery/freed), which classifies every candidate against the live rows (deleted,
+ * stale-copy, superseded) before it is reported.
+ *
+ * Known cost, on purpose for now: the recovery walks the live b-trees again to learn the live
+ * rows' digests (the pooled live decode does not hand them over yet).
+ */
+import type { SourcePath } from '../provenance/path.js';
+import { FileSource } from '../sources/file-source.js';
+import type { EvidenceFile } from '../sources/inputs.js';
+import { SourcePageReader } from '../sources/page-reader.js';
+import { recoverFromReader } from '../recovery/freed/recover-database.js';
+import type { DatabaseSummary } from './scan-database.js';
+import type { EvidenceSink } from './sink.js';
+
+/** Records handed to the sink at a time. */
+const freedBatchSize = 2048;
+
+export async function scanFreedSpace(file: EvidenceFile, summary: DatabaseSummary, path: SourcePath, sink: EvidenceSink, schemaSql?: string): Promise<void> {
+  const source = new FileSource(file.fileSystemPath, file.location);
+  let recovered;
+  try {
+    const reader = new SourcePageReader(source, summary.header.pageSize, 0, source.sizeInBytes, 256);
+    recovered = recoverFromReader(reader, summary.header, path, summary.location, schemaSql === undefined ? {} : { schemaSql });
+  } finally {
+    source.close();
+  }
+  for (const table of recovered.tables) {
+    if (table.freed.length === 0) continue;
+    await sink.addTable({ database: summary.location, table: table.name, columns: table.columns, withoutRowid: table.withoutRowid });
+    for (let start = 0; start < table.freed.length; start += freedBatchSize) await sink.addRecords(table.freed.slice(start, start + freedBatchSize));
+  }
+  if (recovered.issues.length > 0) await sink.addIssues(recovered.issues);
+}
