@@ -54,6 +54,18 @@ describe('scan pipeline', () => {
     }
   });
 
+  it.skipIf(!hasSqlite3())('reports freed records of the ledger sample, none of them a live row called deleted', async () => {
+    const sink = new MemorySink();
+    await scanInputs([ledger], new WorkerPool(0), sink);
+    const freed = sink.records.filter((record) => record.state !== 'db-live');
+    expect(freed.length).toBeGreaterThan(0);
+    expect(new Set(freed.map((record) => record.state))).toEqual(new Set(['freeblock', 'freelist', 'unallocated-gap']));
+    const live = new Set(oracleRows(ledger, 'trans_record').map((row) => JSON.stringify(row.values.map((value) => value.text).slice(1))));
+    const deleted = freed.filter((record) => record.table === 'trans_record' && record.status === 'deleted');
+    expect(deleted.length).toBeGreaterThan(0);
+    for (const record of deleted) expect(live.has(JSON.stringify(record.values.slice(1)))).toBe(false);
+  });
+
   it('decodes the damaged sample (page 1 zeroed, truncated mid-page) as a flagged partial result', async () => {
     const sink = new MemorySink();
     await scanInputs(['samples/pos-damaged/trans.db'], new WorkerPool(0), sink);
