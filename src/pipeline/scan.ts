@@ -18,6 +18,7 @@ import { expandInputs } from '../sources/inputs.js';
 import type { WorkerPool } from '../pool/pool.js';
 import { classifyInput } from './classify.js';
 import { scanFreedSpace } from './scan-freed.js';
+import { scanRawImage } from './scan-image.js';
 import { decodeDatabase, describeDatabase } from './scan-database.js';
 import { scanJournal } from './scan-journal.js';
 import type { LogDatabase, SchemaHint } from './scan-log.js';
@@ -269,9 +270,9 @@ async function scanGroup(group: InputGroup, pool: WorkerPool, sink: EvidenceSink
         // to classify it by: its name says what to try first.
         const strayKind = file.location.endsWith('-journal') ? 'journal' : file.location.endsWith('-wal') ? 'wal' : undefined;
         if (strayKind !== undefined && (await scanStrayLog(file, strayKind, pool, sink, hints))) break;
-        if (!(await scanHeaderless(source, file.location, path, sink))) {
+        if (!(await scanRawImage(file, pool.workerCount, sink)) && !(await scanHeaderless(source, file.location, path, sink))) {
           await sink.addIssues([
-            issue('input.not-recognised', 'info', path, 0, `${file.location}: no SQLite, WAL or journal header at ${formatOffset(0)} and no b-tree pages at any page size; raw-image carving is not implemented yet, the file is hashed and listed only`),
+            issue('input.not-recognised', 'info', path, 0, `${file.location}: no SQLite, WAL or journal header at ${formatOffset(0)} and no SQLite structure anywhere in it (headers, b-tree pages, WAL frames, journal records); the file is hashed and listed only`),
           ]);
         }
         break;

@@ -1,0 +1,85 @@
+/**
+ * A file that is neither a database, a WAL nor a journal: a raw disk/eMMC image (or a damaged
+ * database). The windowed signature scan (src/scanning, its own worker pool for now) finds SQLite
+ * headers, b-tree pages, WAL frames and journal records at any 512-byte boundary; carving
+ * (src/assembly/carve) turns them into carried databases, fragments and orphan pages, decodes
+ * their records once per distinct page content, and names every other place the same page was
+ * seen. Records keep their provenance through a `range` layer, so their image offsets are absolute.
+ */
+import { formatOffset } from '../bytes/offsets.js';
+import type { EvidenceRecord } from '../evidence/record.js';
+import { issue } from '../issues/issue.js';
+import { filePath } from '../provenance/path.js';
+import type { EvidenceFile } from '../sources/inputs.js';
+import { carveImage } from '../assembly/carve/carve-image.js';
+import { recoverFromReader } from '../recovery/freed/recover-database.js';
+import type { SightedRecord } from '../assembly/carve/carved-records.js';
+import type { EvidenceSink } from './sink.js';
+
+/** Sightings named in a record's reasons, at most; the count says how many more. */
+const maximumSightingsNamed = 8;
+
+function withSightings(sighted: SightedRecord): EvidenceRecord {
+  const others = sighted.page.sightings.slice(1);
+  if (others.length === 0) return sighted.record;
+  const named = others.slice(0, maximumSightingsNamed).map((sighting) => `${sighting.carrier} page at ${formatOffset(sighting.imageOffset)}`);
+  const more = others.length > maximumSightingsNamed ? ` and ${others.length - maximumSightingsNamed} more` : '';
+  const reason = `same page content also seen ${others.length} more time(s): ${named.join(', ')}${more}`;
+  return { ...sighted.record, confidence: { ...sighted.record.confidence, reasons: [...sighted.record.confidence.reasons, reason] } };
+}
+
+/** Returns false when the scan found nothing to report (the caller then says so). */
+export async function scanRawImage(file: EvidenceFile, workers: number, sink: EvidenceSink): Promise<boolean> {
+  const carved = await carveImage(file.fileSystemPath, { workers: Math.max(0, workers), location: file.location, hash: false });
+  try {
+    const { records, schemas, issues } = carved.records();
+    await sink.addIssues([...carved.issues, ...issues]);
+    if (records.length === 0) return carved.databases.length > 0 || carved.wals.length > 0 || carved.journals.length > 0;
+    await sink.addIssues([
+      issue('carve.summary', 'info', filePath(file.location), 0, `${file.location}: ${carved.databases.length} database(s) carved from headers, ${carved.headerlessDatabases.length} reassembled without a header, ${carved.orphanPages.length} orphan page(s), ${carved.wals.length} WAL(s), ${carved.journals.length} journal(s); ${records.length} distinct records`),
+    ]);
+    const planOf = (record: EvidenceRecord) => schemas.get(record.database)?.tables.find((plan) => plan.entry.name === record.table);
+    const announced = new Set<string>();
+    let batch: EvidenceRecord[] = [];
+    for (const sighted of records) {
+      const record = sighted.record;
+      const key = `${record.database}\u0000${record.table}`;
+      if (!announced.has(key)) {
+        if (batch.length > 0) await sink.addRecords(batch);
+        batch = [];
+        announced.add(key);
+        const plan = planOf(record);
+        await sink.addTable({
+          database: record.database,
+          table: record.table,
+          columns: plan?.decode.columns ?? record.values.map((_, index) => `c${index}`),
+          withoutRowid: plan?.decode.withoutRowid ?? false,
+        });
+      }
+      batch.push(withSightings(sighted));
+      if (batch.length >= 2048) {
+        await sink.addRecords(batch);
+        batch = [];
+      }
+    }
+    if (batch.length > 0) await sink.addRecords(batch);
+    // Freed space of every database carved from its header, classified against its live rows.
+    for (const database of carved.databases) {
+      const recovered = recoverFromReader(database.reader, database.header, database.path, database.name);
+      for (const table of recovered.tables) {
+        if (table.freed.length === 0) continue;
+        await sink.addTable({ database: database.name, table: table.name, columns: table.columns, withoutRowid: table.withoutRowid });
+        for (let start = 0; start < table.freed.length; start += 2048) await sink.addRecords(table.freed.slice(start, start + 2048));
+      }
+      await sink.addIssues(recovered.issues);
+    }
+    if (carved.wals.length + carved.walFragments.length + carved.journals.length + carved.journalFragments.length > 0) {
+      await sink.addIssues([
+        issue('carve.logs-not-decoded', 'info', filePath(file.location), 0, `${file.location}: ${carved.wals.length} WAL(s), ${carved.walFragments.length} WAL fragment(s), ${carved.journals.length} journal(s) and ${carved.journalFragments.length} journal fragment(s) carved and listed; their pages are reported only where they equal a carved database page (as sightings): decoding carved logs through the WAL/journal transaction logic is not wired yet`),
+      ]);
+    }
+    return true;
+  } finally {
+    carved.close();
+  }
+}
