@@ -47,4 +47,9 @@ for (const workers of [1, 2]) {
   );
 }
 process.stdout.write(`${lines.join('\n')}\n`);
+// The other figures of the README, in order: WAL decoding, raw-image carving, full scans with reports.
 await import('./wal.js');
+if (process.env.EXHUME_BENCH_QUICK !== '1') {
+  await import('./raw-image.js');
+  await import('./scan-full.js');
+}
