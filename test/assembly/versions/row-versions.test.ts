@@ -1,4 +1,5 @@
 import { beforeAll, describe, expect, it } from 'vitest';
+import type { EvidenceRecord } from '../../../src/evidence/record.js';
 import { WorkerPool } from '../../../src/pool/pool.js';
 import { scanInputs } from '../../../src/pipeline/scan.js';
 import { MemorySink } from '../../../src/pipeline/sink.js';
@@ -16,13 +17,17 @@ describe('version chains of the pos-wal sample', () => {
     const updated = sink.transactions.flatMap((row) => row.events ?? []).find((event) => event.kind === 'update' && event.table === 'trans_record');
     const row46 = chains.find((chain) => chain.table === 'trans_record' && chain.key === updated?.key);
     expect(row46?.versions[0]).toMatchObject({ source: 'main', state: 'db-live', status: 'deleted' });
-    const frames = row46?.versions.slice(1).map((version) => version.frameIndex as number) ?? [];
+    // Main-file versions (the live cell, and any copy left in freed space) precede the WAL's.
+    const sources = row46?.versions.map((version) => version.source) ?? [];
+    expect(sources).toEqual([...sources].sort((a, b) => ['journal', 'main', 'wal'].indexOf(a) - ['journal', 'main', 'wal'].indexOf(b)));
+    const frames = row46?.versions.filter((version) => version.source === 'wal').map((version) => version.frameIndex as number) ?? [];
     expect(frames.length).toBeGreaterThan(0);
     expect(frames).toEqual([...frames].sort((a, b) => a - b));
     expect(row46?.versions.every((version) => version.status !== 'live')).toBe(true);
-    // It changed in the WAL before the DELETE: two distinct value sets, the first version and the change.
-    expect(row46?.distinctValueCount).toBe(2);
-    expect(row46?.versions.filter((version) => version.changed)).toHaveLength(2);
+    // It changed in the WAL before the DELETE: two distinct value sets among its live-cell versions.
+    const cells = rowVersionChains((sink.records as EvidenceRecord[]).filter((record) => record.state === 'db-live' || record.frameIndex !== undefined)).find((chain) => chain.table === 'trans_record' && chain.key === updated?.key);
+    expect(cells?.distinctValueCount).toBe(2);
+    expect(cells?.versions.filter((version) => version.changed)).toHaveLength(2);
     expect(row46?.versions[row46.versions.length - 1]?.status).toBe('deleted');
   });
 
