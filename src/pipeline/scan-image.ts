@@ -29,8 +29,8 @@ function withSightings(sighted: SightedRecord): EvidenceRecord {
 }
 
 /** Returns false when the scan found nothing to report (the caller then says so). */
-export async function scanRawImage(file: EvidenceFile, workers: number, sink: EvidenceSink): Promise<boolean> {
-  const carved = await carveImage(file.fileSystemPath, { workers: Math.max(0, workers), location: file.location, hash: false });
+export async function scanRawImage(file: EvidenceFile, workers: number, sink: EvidenceSink, quiet = false): Promise<boolean> {
+  const carved = await carveImage(file.fileSystemPath, { workers: Math.max(0, workers), location: file.location, hash: false, progress: { quiet } });
   try {
     const { records, schemas, issues } = carved.records();
     await sink.addIssues([...carved.issues, ...issues]);

@@ -78,12 +78,14 @@ export interface ScanOptions {
    * tables inferred from record shapes.
    */
   readonly schemaLocation?: string | undefined;
+  /** No progress bar on stderr (the raw-image scan draws one only when stderr is a terminal). */
+  readonly quiet?: boolean | undefined;
 }
 
 /** Runs every input group through the pipeline, in input order. */
 export async function scanGroups(groups: readonly InputGroup[], pool: WorkerPool, sink: EvidenceSink, options: ScanOptions = {}): Promise<void> {
   const hints = new SchemaHints(groups, options);
-  for (const group of groups) await scanGroup(group, pool, sink, hints);
+  for (const group of groups) await scanGroup(group, pool, sink, hints, options.quiet === true);
 }
 
 /** Convenience for tests: expand, scan, verify. */
@@ -234,7 +236,7 @@ async function scanHeaderless(source: FileSource, location: string, path: Source
   return true;
 }
 
-async function scanGroup(group: InputGroup, pool: WorkerPool, sink: EvidenceSink, hints: SchemaHints): Promise<void> {
+async function scanGroup(group: InputGroup, pool: WorkerPool, sink: EvidenceSink, hints: SchemaHints, quiet: boolean): Promise<void> {
   const file = group.main;
   const path = filePath(file.location);
   let source: FileSource;
@@ -270,7 +272,7 @@ async function scanGroup(group: InputGroup, pool: WorkerPool, sink: EvidenceSink
         // to classify it by: its name says what to try first.
         const strayKind = file.location.endsWith('-journal') ? 'journal' : file.location.endsWith('-wal') ? 'wal' : undefined;
         if (strayKind !== undefined && (await scanStrayLog(file, strayKind, pool, sink, hints))) break;
-        if (!(await scanRawImage(file, pool.workerCount, sink)) && !(await scanHeaderless(source, file.location, path, sink))) {
+        if (!(await scanRawImage(file, pool.workerCount, sink, quiet)) && !(await scanHeaderless(source, file.location, path, sink))) {
           await sink.addIssues([
             issue('input.not-recognised', 'info', path, 0, `${file.location}: no SQLite, WAL or journal header at ${formatOffset(0)} and no SQLite structure anywhere in it (headers, b-tree pages, WAL frames, journal records); the file is hashed and listed only`),
           ]);

@@ -95,7 +95,7 @@ export async function runScan(argv: ScanArguments, commandLine: readonly string[
   const scanStarted = performance.now();
   try {
     if (expanded.files.length === 0) throw new CliUsageError(`no files found in ${argv.inputs.join(', ')}`);
-    await scanGroups(expanded.groups, pool, sink, { schemaLocation: argv.schema });
+    await scanGroups(expanded.groups, pool, sink, { schemaLocation: argv.schema, quiet: argv.quiet });
     const scanMilliseconds = performance.now() - scanStarted;
     const verified = await verifyInputs(expanded.files, hashes, sink);
     const keyed = issues.map((problem) => ({ problem, key: issueSortKey(problem) }));
