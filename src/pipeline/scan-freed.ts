@@ -7,6 +7,7 @@
  * Known cost, on purpose for now: the recovery walks the live b-trees again to learn the live
  * rows' digests (the pooled live decode does not hand them over yet).
  */
+import type { EvidenceRecord } from '../evidence/record.js';
 import type { SourcePath } from '../provenance/path.js';
 import { FileSource } from '../sources/file-source.js';
 import type { EvidenceFile } from '../sources/inputs.js';
@@ -14,6 +15,14 @@ import { SourcePageReader } from '../sources/page-reader.js';
 import { recoverFromReader } from '../recovery/freed/recover-database.js';
 import type { DatabaseSummary } from './scan-database.js';
 import type { EvidenceSink } from './sink.js';
+
+/** The evidence part of a carved record: the classification's digests stay behind. */
+export function evidenceOf(record: EvidenceRecord): EvidenceRecord {
+  if (!('digests' in record)) return record;
+  const evidence: Record<string, unknown> = { ...record };
+  delete evidence['digests'];
+  return evidence as unknown as EvidenceRecord;
+}
 
 /** Records handed to the sink at a time. */
 const freedBatchSize = 2048;
@@ -30,7 +39,7 @@ export async function scanFreedSpace(file: EvidenceFile, summary: DatabaseSummar
   for (const table of recovered.tables) {
     if (table.freed.length === 0) continue;
     await sink.addTable({ database: summary.location, table: table.name, columns: table.columns, withoutRowid: table.withoutRowid });
-    for (let start = 0; start < table.freed.length; start += freedBatchSize) await sink.addRecords(table.freed.slice(start, start + freedBatchSize));
+    for (let start = 0; start < table.freed.length; start += freedBatchSize) await sink.addRecords(table.freed.slice(start, start + freedBatchSize).map(evidenceOf));
   }
   if (recovered.issues.length > 0) await sink.addIssues(recovered.issues);
 }

@@ -13,6 +13,7 @@ import { filePath } from '../provenance/path.js';
 import type { EvidenceFile } from '../sources/inputs.js';
 import { carveImage } from '../assembly/carve/carve-image.js';
 import { recoverFromReader } from '../recovery/freed/recover-database.js';
+import { evidenceOf } from './scan-freed.js';
 import type { SightedRecord } from '../assembly/carve/carved-records.js';
 import type { EvidenceSink } from './sink.js';
 
@@ -69,7 +70,7 @@ export async function scanRawImage(file: EvidenceFile, workers: number, sink: Ev
       for (const table of recovered.tables) {
         if (table.freed.length === 0) continue;
         await sink.addTable({ database: database.name, table: table.name, columns: table.columns, withoutRowid: table.withoutRowid });
-        for (let start = 0; start < table.freed.length; start += 2048) await sink.addRecords(table.freed.slice(start, start + 2048));
+        for (let start = 0; start < table.freed.length; start += 2048) await sink.addRecords(table.freed.slice(start, start + 2048).map(evidenceOf));
       }
       await sink.addIssues(recovered.issues);
     }
