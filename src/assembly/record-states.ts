@@ -231,8 +231,10 @@ function keyOfColumns(types: readonly StorageClass[], values: readonly SqlText[]
 
 /**
  * Recovers lost rowids from index entries holding the same indexed values (sqlite.md §4 trap 6).
- * Only freed index entries count (a live entry belongs to a live row). A rowid is taken only when
- * exactly one rowid matches across the table's indexes; the record
+ * Only freed index entries give rowids (a live entry belongs to a live row), and a key that a live
+ * entry also holds is ambiguous (the record may be a copy of that live row): nothing is taken. Keys
+ * with a NULL field are never used (NULL keys are not distinctive: every QR payment's ref_no is
+ * NULL). A rowid is taken only when exactly one rowid matches across the table's indexes; the record
  * then carries `rowid-from-index` (and its INTEGER PRIMARY KEY column is filled). Entries of
  * non-unique keys shared by several rows stay ambiguous and change nothing.
  */
@@ -241,9 +243,16 @@ export function recoverRowidsFromIndexes<T extends EvidenceRecord>(table: { read
   const byIndex = new Map<string, Map<string, Set<string>>>();
   const columnsOf = new Map<string, readonly number[]>();
   const whereOf = new Map<string, string>();
+  const liveKeysOf = new Map<string, Set<string>>();
   for (const entry of entries) {
-    // Only freed entries: a live entry belongs to a live row, never to a freed record.
-    if (entry.live || entry.columns.includes(table.rowidAliasIndex)) continue;
+    if (entry.columns.includes(table.rowidAliasIndex)) continue;
+    if (entry.live) {
+      // A live entry belongs to a live row: it never gives a rowid, but makes its key ambiguous.
+      const live = liveKeysOf.get(entry.indexName) ?? new Set<string>();
+      liveKeysOf.set(entry.indexName, live);
+      for (const key of entry.keys) live.add(keyOfColumns(key.types, key.values, key.types.map((_, at) => at)));
+      continue;
+    }
     columnsOf.set(entry.indexName, entry.columns);
     const lookup = byIndex.get(entry.indexName) ?? new Map<string, Set<string>>();
     byIndex.set(entry.indexName, lookup);
@@ -261,7 +270,12 @@ export function recoverRowidsFromIndexes<T extends EvidenceRecord>(table: { read
     let conflicting = false;
     for (const [indexName, lookup] of byIndex) {
       const columns = columnsOf.get(indexName) as readonly number[];
+      if (columns.some((column) => record.types[column] === 'null' || record.types[column] === undefined)) continue;
       const text = keyOfColumns(record.types, record.values, columns);
+      if (liveKeysOf.get(indexName)?.has(text) === true) {
+        conflicting = true;
+        continue;
+      }
       const rowids = [...(lookup.get(text) ?? [])];
       if (rowids.length > 1) conflicting = true;
       for (const rowid of rowids) if (!found.has(rowid)) found.set(rowid, `${indexName} at ${whereOf.get(`${indexName}\u0000${text}\u0000${rowid}`) ?? '?'}`);

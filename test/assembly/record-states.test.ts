@@ -120,4 +120,18 @@ describe('recoverRowidsFromIndexes', () => {
     const [liveOnly] = recoverRowidsFromIndexes(table, [freed(null, '000007', 700)], [entry('000007', '7', true)]);
     expect(liveOnly).toMatchObject({ rowid: null });
   });
+
+  it('takes nothing when a live entry holds the same key too: the record may be a copy of that live row', () => {
+    // Seen on samples/pos-ledger: a stale copy of live row 101 got the rowid of deleted row 94,
+    // whose freed entry of a non-unique index held the same key.
+    const [copy] = recoverRowidsFromIndexes(table, [freed(null, '000091', 2160)], [entry('000091', '94'), entry('000091', '101', true)]);
+    expect(copy).toMatchObject({ rowid: null, flags: ['rowid-unknown'] });
+  });
+
+  it('never matches on a NULL key (NULLs are not distinctive)', () => {
+    const record = { ...freed(null, '000007', 700), types: ['null', 'null', 'integer'] as StorageClass[], values: [null, null, '700'] as SqlText[] };
+    const nullEntry: IndexEntry = { indexName: 'ix_trace', columns: [1], keys: [{ types: ['null'], values: [null] }], rowid: '7', live: false, where: 'page 9' };
+    const [unchanged] = recoverRowidsFromIndexes(table, [record], [nullEntry]);
+    expect(unchanged).toMatchObject({ rowid: null, flags: ['rowid-unknown'] });
+  });
 });
