@@ -3,7 +3,7 @@
  */
 import { formatOffset } from '../bytes/offsets.js';
 import { sha256Hex } from '../bytes/sha256.js';
-import type { EvidenceRecord, FoundBy, IntegrityFlag, RecordState, RecordStatus, SqlText, StorageClass } from '../evidence/record.js';
+import type { EvidenceRecord, FoundBy, IntegrityFlag, RecordState, RecordStatus, StorageClass } from '../evidence/record.js';
 import { IntegrityFlag as Flags } from '../evidence/record.js';
 import type { Issue } from '../issues/issue.js';
 import { issue } from '../issues/issue.js';
@@ -15,8 +15,8 @@ import type { PageReader } from '../formats/sqlite/page-reader.js';
 import type { LeafCell } from '../formats/sqlite/parse-cell.js';
 import { parsePayloadCell } from '../formats/sqlite/parse-cell.js';
 import { decodeRecordBody, parseRecordHeader } from '../formats/sqlite/record.js';
-import { formatReal } from '../formats/sqlite/values.js';
 import type { TableDecodeInfo } from './table-info.js';
+import { mapFieldsToColumns } from './table-info.js';
 
 export interface PageDecodeContext {
   readonly databaseName: string;
@@ -121,33 +121,10 @@ function recordFromCell(
   if (decoded.textInvalid) flags.push(Flags.textInvalid);
   const columnCount = Math.max(table.columns.length, table.schemaKnown ? 0 : serialTypes.length);
   const fieldCount = Math.min(serialTypes.length, decoded.values.length);
-  // Common case: fields map one to one onto columns, so the decoded arrays are used as they are.
-  const identity = fieldCount === columnCount && table.identityMapping;
-  const types: StorageClass[] = identity ? decoded.types : new Array<StorageClass>(columnCount);
-  const values: SqlText[] = identity ? decoded.values : new Array<SqlText>(columnCount);
-  let filled = identity ? fieldCount : 0;
-  for (let field = identity ? fieldCount : 0; field < fieldCount; field++) {
-    const column = field < table.recordToColumn.length ? (table.recordToColumn[field] as number) : table.schemaKnown ? -1 : field;
-    if (column < 0 || column >= columnCount) continue;
-    const type = decoded.types[field] as StorageClass;
-    const value = decoded.values[field] as SqlText;
-    if (type === 'integer' && table.realAffinity[column] === true) {
-      types[column] = 'real';
-      values[column] = formatReal(Number(value));
-    } else {
-      types[column] = type;
-      values[column] = value;
-    }
-    filled++;
-  }
-  if (identity) {
-    for (let column = 0; column < columnCount; column++) {
-      if (types[column] === 'integer' && table.realAffinity[column] === true) {
-        types[column] = 'real';
-        values[column] = formatReal(Number(values[column]));
-      }
-    }
-  }
+  const mapped = mapFieldsToColumns(table, columnCount, fieldCount, decoded.types, decoded.values);
+  const types = mapped.types as StorageClass[];
+  const values = mapped.values;
+  const filled = mapped.filledCount;
   if (serialTypes.length > table.recordToColumn.length && table.schemaKnown) {
     issues.push(
       issue('sqlite.record.extra-fields', 'info', pagePath, cell.offsetInPage, `Page ${pageNumber}, cell at ${formatOffset(cell.offsetInPage)}: record has ${serialTypes.length} fields, table ${table.name} has ${table.recordToColumn.length} stored columns`),

@@ -3,6 +3,7 @@
  */
 import type { SqlText, StorageClass } from '../evidence/record.js';
 import type { TableSchema } from '../formats/sqlite/schema.js';
+import { formatReal } from '../formats/sqlite/values.js';
 
 export interface TableDecodeInfo {
   readonly name: string;
@@ -75,4 +76,45 @@ export function unknownTable(name: string, columnCount: number, withoutRowid: bo
     realAffinity: columns.map(() => false),
     identityMapping: true,
   };
+}
+
+export interface MappedColumns {
+  /** One entry per column; undefined where no field reached the column (the caller fills it). */
+  readonly types: (StorageClass | undefined)[];
+  readonly values: SqlText[];
+  /** Columns a field reached. */
+  readonly filledCount: number;
+}
+
+/**
+ * Places a record's decoded fields into the table's columns (recordToColumn; fields beyond it kept
+ * as extra columns only when the schema is unknown), reporting an integer in a REAL-affinity column
+ * as a real, as SQLite does when reading. When fields are the columns in order, the decoded arrays
+ * are reused (they must belong to the caller).
+ */
+export function mapFieldsToColumns(
+  table: TableDecodeInfo,
+  columnCount: number,
+  fieldCount: number,
+  decodedTypes: StorageClass[],
+  decodedValues: SqlText[],
+): MappedColumns {
+  const identity = fieldCount === columnCount && table.identityMapping;
+  const types: (StorageClass | undefined)[] = identity ? decodedTypes : new Array<StorageClass | undefined>(columnCount);
+  const values: SqlText[] = identity ? decodedValues : new Array<SqlText>(columnCount);
+  let filledCount = 0;
+  for (let field = 0; field < fieldCount; field++) {
+    const column = field < table.recordToColumn.length ? (table.recordToColumn[field] as number) : table.schemaKnown ? -1 : field;
+    if (column < 0 || column >= columnCount) continue;
+    const type = decodedTypes[field] as StorageClass;
+    if (type === 'integer' && table.realAffinity[column] === true) {
+      types[column] = 'real';
+      values[column] = formatReal(Number(decodedValues[field]));
+    } else if (!identity) {
+      types[column] = type;
+      values[column] = decodedValues[field] as SqlText;
+    }
+    filledCount++;
+  }
+  return { types, values, filledCount };
 }

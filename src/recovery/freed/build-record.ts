@@ -13,7 +13,6 @@ import { IntegrityFlag as Flags, RecordStatus } from '../../evidence/record.js';
 import type { TextEncoding } from '../../formats/sqlite/layout.js';
 import type { PageReader } from '../../formats/sqlite/page-reader.js';
 import { decodeRecordBody } from '../../formats/sqlite/record.js';
-import { formatReal } from '../../formats/sqlite/values.js';
 import type { SourcePath } from '../../provenance/path.js';
 import { toImageOffset } from '../../provenance/path.js';
 import type { CellCandidate } from './header-rebuild.js';
@@ -21,6 +20,7 @@ import type { PageRoles } from './overflow.js';
 import { readFreedOverflow } from './overflow.js';
 import type { RecordDigests } from './record-digest.js';
 import { recordDigests } from './record-digest.js';
+import { mapFieldsToColumns } from '../table-info.js';
 import type { RecordSignature } from './signature.js';
 
 /**
@@ -145,23 +145,10 @@ export function carvedRecord(page: Uint8Array, decoded: DecodedCandidate, signat
   if (candidate.headerSizeRebuilt || candidate.rebuiltTypeCount > 0) flags.push(Flags.headerRebuilt);
   if (!decoded.complete) flags.push(Flags.overflowMissing, Flags.truncated);
   const columnCount = Math.max(table.columns.length, table.schemaKnown ? 0 : candidate.serialTypes.length);
-  // Common case: fields are the columns in order, so the decoded arrays (ours) are used as they are.
-  const identity = table.identityMapping && decoded.decodedFieldCount === columnCount;
-  const types: StorageClass[] = identity ? (decoded.types as StorageClass[]) : new Array<StorageClass>(columnCount);
-  const values: SqlText[] = identity ? (decoded.values as SqlText[]) : new Array<SqlText>(columnCount);
-  for (let field = 0; field < decoded.decodedFieldCount; field++) {
-    const column = field < table.recordToColumn.length ? (table.recordToColumn[field] as number) : table.schemaKnown ? -1 : field;
-    if (column < 0 || column >= columnCount) continue;
-    const type = decoded.types[field] as StorageClass;
-    const value = decoded.values[field] as SqlText;
-    if (type === 'integer' && table.realAffinity[column] === true) {
-      types[column] = 'real';
-      values[column] = formatReal(Number(value));
-    } else {
-      types[column] = type;
-      values[column] = value;
-    }
-  }
+  // The decoded arrays are ours (decodeCandidate built them): the mapping may reuse them.
+  const mapped = mapFieldsToColumns(table, columnCount, decoded.decodedFieldCount, decoded.types as StorageClass[], decoded.values as SqlText[]);
+  const types = mapped.types as StorageClass[];
+  const values = mapped.values;
   let rowid: string | null = null;
   if (!table.withoutRowid && candidate.rowid !== undefined) rowid = candidate.rowidBig !== undefined ? candidate.rowidBig.toString() : String(candidate.rowid);
   const rowidLost = !table.withoutRowid && rowid === null;
