@@ -5,10 +5,7 @@
 import { formatOffset } from '../bytes/offsets.js';
 import type { Issue } from '../issues/issue.js';
 import { issue } from '../issues/issue.js';
-import type { SourcePath } from '../provenance/path.js';
 import { filePath } from '../provenance/path.js';
-import { SourcePageReader } from '../sources/page-reader.js';
-import { decodeOrphanTableLeaf, inferPageSize } from '../recovery/headerless.js';
 import { FileSource } from '../sources/file-source.js';
 import type { InputHashes } from '../sources/hash.js';
 import { hashFile } from '../sources/hash.js';
@@ -203,39 +200,6 @@ async function scanStrayLog(file: EvidenceFile, kind: 'wal' | 'journal', pool: W
   return true;
 }
 
-/** Files up to this size without a header are examined page by page as headerless databases. */
-export const maximumHeaderlessSizeInBytes = 4 * 1024 ** 3;
-
-/**
- * A file with no header but with b-tree pages at some page size: a database whose page 1 was lost.
- * Every table-leaf page is decoded as orphan records (partial result, flagged). Returns false when
- * no page size finds b-tree pages.
- */
-async function scanHeaderless(source: FileSource, location: string, path: SourcePath, sink: EvidenceSink): Promise<boolean> {
-  if (source.sizeInBytes > maximumHeaderlessSizeInBytes) return false;
-  const guess = inferPageSize((offset, length) => source.read(offset, length), source.sizeInBytes, path);
-  if (guess === undefined) return false;
-  await sink.addIssues([
-    issue('sqlite.header.lost', 'warning', path, 0, `${location}: no SQLite header at ${formatOffset(0)}, but ${guess.plausiblePageCount} b-tree pages at page size ${guess.pageSize}; decoding table-leaf pages without a schema (columns c0, c1, …; text assumed UTF-8)`, {
-      pageSize: guess.pageSize,
-    }),
-  ]);
-  const reader = new SourcePageReader(source, guess.pageSize);
-  const announced = new Set<string>();
-  for (let pageNumber = 1; pageNumber <= reader.pageCount; pageNumber++) {
-    const decoded = decodeOrphanTableLeaf(reader, pageNumber, path, location, 1);
-    if (decoded === undefined) continue;
-    for (const record of decoded.records) {
-      if (announced.has(record.table)) continue;
-      announced.add(record.table);
-      await sink.addTable({ database: location, table: record.table, columns: record.values.map((_, index) => `c${index}`), withoutRowid: false });
-    }
-    if (decoded.records.length > 0) await sink.addRecords(decoded.records);
-    if (decoded.issues.length > 0) await sink.addIssues(decoded.issues);
-  }
-  return true;
-}
-
 async function scanGroup(group: InputGroup, pool: WorkerPool, sink: EvidenceSink, hints: SchemaHints, quiet: boolean): Promise<void> {
   const file = group.main;
   const path = filePath(file.location);
@@ -272,7 +236,7 @@ async function scanGroup(group: InputGroup, pool: WorkerPool, sink: EvidenceSink
         // to classify it by: its name says what to try first.
         const strayKind = file.location.endsWith('-journal') ? 'journal' : file.location.endsWith('-wal') ? 'wal' : undefined;
         if (strayKind !== undefined && (await scanStrayLog(file, strayKind, pool, sink, hints))) break;
-        if (!(await scanRawImage(file, pool.workerCount, sink, quiet)) && !(await scanHeaderless(source, file.location, path, sink))) {
+        if (!(await scanRawImage(file, pool.workerCount, sink, quiet))) {
           await sink.addIssues([
             issue('input.not-recognised', 'info', path, 0, `${file.location}: no SQLite, WAL or journal header at ${formatOffset(0)} and no SQLite structure anywhere in it (headers, b-tree pages, WAL frames, journal records); the file is hashed and listed only`),
           ]);

@@ -1,9 +1,10 @@
 /**
  * Databases whose header (page 1) is lost: infer the page size from page structure, as SQLite's
- * .recover does, and decode every table-leaf page as orphan records with columns c0, c1, …
- * (the schema is unknown; tables are grouped by field count). A partial result, flagged as such.
+ * .recover does, infer table shapes from the records themselves (field count and type pattern),
+ * name them from a schema file when exactly one table fits, guess the text encoding. A partial
+ * result, flagged as such. (The scan reaches such files through raw-image carving, which finds
+ * their pages with the same plausibility test.)
  */
-import { formatOffset } from '../bytes/offsets.js';
 import type { EvidenceRecord } from '../evidence/record.js';
 import { issue } from '../issues/issue.js';
 import { serialTypeSize } from '../formats/sqlite/record.js';
@@ -69,62 +70,6 @@ export function inferPageSize(read: (offset: number, length: number) => Uint8Arr
   }
   return best;
 }
-
-export interface OrphanPageRecords {
-  readonly records: EvidenceRecord[];
-  readonly issues: Issue[];
-}
-
-/**
- * Decodes the live cells of one table-leaf page whose table is unknown. Records are named by field
- * count (`orphan-<N>-columns`); state `orphan`, found by page scan, medium confidence.
- */
-export function decodeOrphanTableLeaf(reader: PageReader, pageNumber: number, databasePath: SourcePath, databaseName: string, encoding: TextEncoding): OrphanPageRecords | undefined {
-  const page = reader.readPage(pageNumber);
-  if (page === undefined) return undefined;
-  const path = pagePath(databasePath, pageNumber, reader.pageSize);
-  const usableSize = reader.pageSize;
-  if (!isPlausibleBtreePage(page, 0, usableSize, path) || page[0] !== PageType.tableLeaf) return undefined;
-  const parsed = parseBtreePage(page, 0, 0, usableSize, path);
-  if (parsed.kind !== 'parsed') return undefined;
-  const byCount = new Map<number, number[]>();
-  for (const offset of parsed.value.cellOffsetsInPage) {
-    const cell = parsePayloadCell(page, 0, offset, usableSize, 'table-leaf');
-    if (!cell.ok) continue;
-    const end = cell.cell.localPayloadStartInPage + Math.min(cell.cell.localPayloadSize, cell.cell.payloadSize);
-    const header = parseRecordHeader(page, cell.cell.localPayloadStartInPage, end);
-    if (!header.ok) continue;
-    const count = header.header.serialTypes.length;
-    byCount.set(count, [...(byCount.get(count) ?? []), offset]);
-  }
-  const records: EvidenceRecord[] = [];
-  const issues: Issue[] = [];
-  for (const [count, offsets] of [...byCount].sort((a, b) => a[0] - b[0])) {
-    const decoded = decodeCells(page, pageNumber, path, 'table-leaf', offsets, unknownTable(`orphan-${count}-columns`, count, false), {
-      databaseName,
-      usableSize,
-      encoding,
-      reader,
-      state: RecordState.orphan,
-      status: RecordStatus.unknown,
-      foundBy: 'page-scan',
-    });
-    for (const record of decoded.records) {
-      records.push({
-        ...record,
-        confidence: { level: 'medium', reasons: [`table-leaf page ${pageNumber} at ${formatOffset((pageNumber - 1) * reader.pageSize)} found by page scan; database header lost, schema unknown, text decoded as ${encoding === 1 ? 'UTF-8' : 'UTF-16'}`] },
-      });
-    }
-    issues.push(...decoded.issues);
-  }
-  return { records, issues };
-}
-
-// ---------------------------------------------------------------------------------------------
-// Table shapes when sqlite_schema is lost (freed-records issue, item 6): records are grouped by
-// field count and type pattern, named from a `--schema` file when exactly one of its tables fits,
-// and their pages' freed space is carved with the shape's signature.
-// ---------------------------------------------------------------------------------------------
 
 /** Storage-class pattern letter of each class set, for shape names and messages. */
 const patternLetters: readonly (readonly [number, string])[] = [
