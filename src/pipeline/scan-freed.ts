@@ -27,12 +27,12 @@ export function evidenceOf(record: EvidenceRecord): EvidenceRecord {
 /** Records handed to the sink at a time. */
 const freedBatchSize = 2048;
 
-export async function scanFreedSpace(file: EvidenceFile, summary: DatabaseSummary, path: SourcePath, sink: EvidenceSink, schemaSql?: string): Promise<void> {
+export async function scanFreedSpace(file: EvidenceFile, summary: DatabaseSummary, path: SourcePath, sink: EvidenceSink): Promise<void> {
   const source = new FileSource(file.fileSystemPath, file.location);
   let recovered;
   try {
     const reader = new SourcePageReader(source, summary.header.pageSize, 0, source.sizeInBytes, 256);
-    recovered = recoverFromReader(reader, summary.header, path, summary.location, schemaSql === undefined ? {} : { schemaSql });
+    recovered = recoverFromReader(reader, summary.header, path, summary.location);
   } finally {
     source.close();
   }
