@@ -9,6 +9,7 @@ import { fileURLToPath } from 'node:url';
 import { Piscina } from 'piscina';
 import { runTask } from './run-task.js';
 import { unpackRecords } from './record-batch.js';
+import { workerExecArgv } from './worker-exec-argv.js';
 import type { Task, TaskResult, WireResult } from './tasks.js';
 
 /** Compiled worker entry: beside this module in dist/, or dist/ when running from sources (vitest). */
@@ -27,7 +28,7 @@ export class WorkerPool {
     if (workerCount > 0) {
       const filename = workerFilePath();
       if (!existsSync(filename)) throw new Error(`worker file ${filename} is missing: run \`npm run build\` first`);
-      this.#piscina = new Piscina<Task, WireResult>({ filename, minThreads: workerCount, maxThreads: workerCount, idleTimeout: 1000 });
+      this.#piscina = new Piscina<Task, WireResult>({ filename, minThreads: workerCount, maxThreads: workerCount, idleTimeout: 1000, execArgv: workerExecArgv() });
     }
   }
 

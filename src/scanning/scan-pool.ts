@@ -18,6 +18,8 @@ import { filePath } from '../provenance/path.js';
 import { emptyPackedHits } from './hits.js';
 import type { ScanWindowResult, ScanWindowTask } from './scan-window.js';
 import { scanWindow } from './scan-window.js';
+// Shared with src/pool (this pool folds into it later).
+import { workerExecArgv } from '../pool/worker-exec-argv.js';
 
 /** Compiled scan-window module: beside this one in dist/, or in dist/ when running from sources (vitest). */
 export function scanWorkerFilePath(): string {
@@ -40,6 +42,7 @@ export class ScanPool {
       this.#piscina = new Piscina<ScanWindowTask, ScanWindowResult>({
         filename,
         name: 'scanWindow',
+        execArgv: workerExecArgv(),
         minThreads: workerCount,
         maxThreads: workerCount,
         // Tasks are plain ranges, so queueing costs nothing; the caller bounds what is in flight.
