@@ -78,27 +78,44 @@ export function createLiveKeyIndex(table: TableKeyInfo): LiveKeyIndex {
 
 /** Adds the digests of one page's live cells. */
 export function addLiveDigests(index: LiveKeyIndex, page: LivePageDigests): void {
-  const count = index.liveCount + page.digests.length;
-  index.keys = grow(index.keys, count);
-  index.keyDigests = grow(index.keyDigests, count);
-  index.valueDigests = grow(index.valueDigests, count);
-  index.valueOwners = grow(index.valueOwners, count);
-  index.uniqueDigests = index.uniqueDigests.map((array) => grow(array, count));
-  index.uniqueOwners = index.uniqueOwners.map((array) => grow(array, count));
-  const uniqueOffset = index.table.withoutRowid ? 1 : 0;
+  const count = page.digests.length;
+  const setCount = page.digests[0]?.sets.length ?? 0;
+  const full = new Float64Array(count);
+  const sets = new Float64Array(count * setCount);
   page.digests.forEach((digests, at) => {
+    full[at] = digests.full;
+    for (let set = 0; set < setCount; set++) sets[at * setCount + set] = digests.sets[set] ?? Number.NaN;
+  });
+  addLiveDigestArrays(index, count, Float64Array.from(page.rowids), full, sets, setCount);
+}
+
+/**
+ * Adds `count` live records given as typed arrays (what a pool job returns): rowid (NaN for
+ * WITHOUT ROWID), full digest, and `setCount` set digests per record, record after record.
+ */
+export function addLiveDigestArrays(index: LiveKeyIndex, count: number, rowids: Float64Array, full: Float64Array, sets: Float64Array, setCount: number): void {
+  const total = index.liveCount + count;
+  index.keys = grow(index.keys, total);
+  index.keyDigests = grow(index.keyDigests, total);
+  index.valueDigests = grow(index.valueDigests, total);
+  index.valueOwners = grow(index.valueOwners, total);
+  index.uniqueDigests = index.uniqueDigests.map((array) => grow(array, total));
+  index.uniqueOwners = index.uniqueOwners.map((array) => grow(array, total));
+  const uniqueOffset = index.table.withoutRowid ? 1 : 0;
+  for (let at = 0; at < count; at++) {
     const slot = index.liveCount + at;
-    const key = index.table.withoutRowid ? (digests.sets[0] ?? Number.NaN) : (page.rowids[at] as number);
+    const key = index.table.withoutRowid ? (setCount > 0 ? (sets[at * setCount] as number) : Number.NaN) : (rowids[at] as number);
     index.keys[slot] = key;
-    index.keyDigests[slot] = digests.full;
-    index.valueDigests[slot] = digests.full;
+    index.keyDigests[slot] = full[at] as number;
+    index.valueDigests[slot] = full[at] as number;
     index.valueOwners[slot] = key;
     for (let set = 0; set < index.uniqueDigests.length; set++) {
-      (index.uniqueDigests[set] as Float64Array)[slot] = digests.sets[set + uniqueOffset] ?? Number.NaN;
+      const column = set + uniqueOffset;
+      (index.uniqueDigests[set] as Float64Array)[slot] = column < setCount ? (sets[at * setCount + column] as number) : Number.NaN;
       (index.uniqueOwners[set] as Float64Array)[slot] = key;
     }
-  });
-  index.liveCount = count;
+  }
+  index.liveCount = total;
   index.finished = false;
 }
 

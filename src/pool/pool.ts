@@ -9,6 +9,7 @@ import { fileURLToPath } from 'node:url';
 import { Piscina } from 'piscina';
 import { runTask } from './run-task.js';
 import { unpackRecords } from './record-batch.js';
+import { unpackFreedResult } from './freed-wire.js';
 import { workerExecArgv } from './worker-exec-argv.js';
 import type { Task, TaskResult, WireResult } from './tasks.js';
 
@@ -35,7 +36,12 @@ export class WorkerPool {
   async run(task: Task): Promise<TaskResult> {
     if (this.#piscina === undefined) return runTask(task);
     const wire = await this.#piscina.run(task);
-    return { records: unpackRecords(wire.packed), issues: [...wire.issues], ...(wire.rendered === undefined ? {} : { rendered: wire.rendered }) };
+    return {
+      records: unpackRecords(wire.packed),
+      issues: [...wire.issues],
+      ...(wire.rendered === undefined ? {} : { rendered: wire.rendered }),
+      ...(wire.freed === undefined ? {} : { freed: unpackFreedResult(wire.freed) }),
+    };
   }
 
   async close(): Promise<void> {

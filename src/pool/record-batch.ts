@@ -4,7 +4,7 @@
  * 700k-row benchmark); packed batches clone in a few milliseconds and unpack at about 1 µs per record.
  * Values that repeat within a batch (paths of pages, confidence, flags, names) are stored once.
  */
-import type { Confidence, EvidenceRecord, FoundBy, IntegrityFlag, RecordState, RecordStatus, SqlText, StorageClass } from '../evidence/record.js';
+import type { Confidence, ConfidenceLevel, EvidenceRecord, FoundBy, IntegrityFlag, RecordState, RecordStatus, SqlText, StorageClass } from '../evidence/record.js';
 import type { SourcePath } from '../provenance/path.js';
 
 const storageClasses: readonly StorageClass[] = ['null', 'integer', 'real', 'text', 'blob'];
@@ -12,11 +12,20 @@ const storageClassCode: Readonly<Record<StorageClass, number>> = { null: 0, inte
 
 export interface PackedRecords {
   readonly count: number;
-  /** Distinct strings (names, states, JSON of confidences, flags and optional fields). */
+  /** Distinct strings (names, states, JSON of flags and optional fields). */
   readonly strings: readonly string[];
   /** Distinct parent paths (everything above the last layer). */
   readonly parents: readonly SourcePath[];
-  /** Per record: [dataType, database, table, state, status, foundBy, confidence, flags, extras] string indexes, parent index. */
+  /**
+   * Distinct confidences (records of one page image share one; carved records each have their
+   * own): level code, reason count, then every reason's length into `reasonText`. Carved records'
+   * reasons are unique texts, so they travel as one string, not as interned JSON.
+   */
+  readonly confidenceLevels: Uint8Array;
+  readonly confidenceReasonCounts: Int32Array;
+  readonly reasonLengths: Int32Array;
+  readonly reasonText: string;
+  /** Per record: [dataType, database, table, state, status, foundBy, confidence (index of the distinct confidence), flags, extras] string indexes, parent index. */
   readonly references: Int32Array;
   /** Per record: pageNumber, offsetInPage, lengthInBytes, imageOffset (NaN = undefined), last-layer offset. */
   readonly numbers: Float64Array;
@@ -37,6 +46,9 @@ export interface PackedRecords {
   readonly otherHashes: Readonly<Record<number, string>>;
 }
 
+const confidenceLevelNames: readonly ConfidenceLevel[] = ['high', 'medium', 'low'];
+const confidenceLevelCodes: Readonly<Record<ConfidenceLevel, number>> = { high: 0, medium: 1, low: 2 };
+
 const referenceWidth = 10;
 const numberWidth = 5;
 
@@ -55,6 +67,10 @@ export function packRecords(records: readonly EvidenceRecord[]): PackedRecords {
   const parents: SourcePath[] = [];
   const parentIndex = new Map<SourcePath, number>();
   const confidenceIndex = new Map<Confidence, number>();
+  const confidenceLevels: number[] = [];
+  const confidenceReasonCounts: number[] = [];
+  const reasonLengths: number[] = [];
+  const reasons: string[] = [];
   const flagsIndex = new Map<readonly IntegrityFlag[], number>();
   const references = new Int32Array(records.length * referenceWidth);
   const numbers = new Float64Array(records.length * numberWidth);
@@ -82,7 +98,13 @@ export function packRecords(records: readonly EvidenceRecord[]): PackedRecords {
     }
     let confidence = confidenceIndex.get(record.confidence);
     if (confidence === undefined) {
-      confidence = intern(JSON.stringify(record.confidence));
+      confidence = confidenceLevels.length;
+      confidenceLevels.push(confidenceLevelCodes[record.confidence.level]);
+      confidenceReasonCounts.push(record.confidence.reasons.length);
+      for (const reason of record.confidence.reasons) {
+        reasonLengths.push(reason.length);
+        reasons.push(reason);
+      }
       confidenceIndex.set(record.confidence, confidence);
     }
     let flags = flagsIndex.get(record.flags);
@@ -138,6 +160,10 @@ export function packRecords(records: readonly EvidenceRecord[]): PackedRecords {
     references,
     numbers,
     rowids,
+    confidenceLevels: Uint8Array.from(confidenceLevels),
+    confidenceReasonCounts: Int32Array.from(confidenceReasonCounts),
+    reasonLengths: Int32Array.from(reasonLengths),
+    reasonText: reasons.join(''),
     sha256: hashes.join(''),
     valueCounts,
     types,
@@ -158,6 +184,19 @@ export function unpackRecords(packed: PackedRecords): EvidenceRecord[] {
     }
     return value as T;
   };
+  const confidences: Confidence[] = new Array<Confidence>(packed.confidenceLevels.length);
+  let reasonAt = 0;
+  let reasonTextAt = 0;
+  for (let index = 0; index < confidences.length; index++) {
+    const count = packed.confidenceReasonCounts[index] as number;
+    const reasons: string[] = new Array<string>(count);
+    for (let reason = 0; reason < count; reason++) {
+      const length = packed.reasonLengths[reasonAt++] as number;
+      reasons[reason] = packed.reasonText.slice(reasonTextAt, reasonTextAt + length);
+      reasonTextAt += length;
+    }
+    confidences[index] = { level: confidenceLevelNames[packed.confidenceLevels[index] as number] as ConfidenceLevel, reasons };
+  }
   const out: EvidenceRecord[] = new Array<EvidenceRecord>(packed.count);
   let valueAt = 0;
   let textAt = 0;
@@ -191,7 +230,7 @@ export function unpackRecords(packed: PackedRecords): EvidenceRecord[] {
       state: packed.strings[packed.references[base + 3] as number] as RecordState,
       status: packed.strings[packed.references[base + 4] as number] as RecordStatus,
       foundBy: packed.strings[packed.references[base + 5] as number] as FoundBy,
-      confidence: parsed<Confidence>(packed.references[base + 6] as number),
+      confidence: confidences[packed.references[base + 6] as number] as Confidence,
       flags: parsed<IntegrityFlag[]>(packed.references[base + 7] as number),
       rawSha256: packed.otherHashes[index] ?? packed.sha256.slice(index * 64, index * 64 + 64),
       database: packed.strings[packed.references[base + 1] as number] as string,

@@ -7,6 +7,8 @@ import { SourcePageReader } from '../sources/page-reader.js';
 import { decodeLivePages } from '../recovery/live-records.js';
 import { decodePageImages } from '../assembly/versions/page-images.js';
 import { packRecords } from './record-batch.js';
+import { runFreedJob } from '../recovery/freed/freed-jobs.js';
+import { packFreedResult } from './freed-wire.js';
 import { renderRecordBatch, type RenderSpec } from '../reports/render.js';
 import type { Task, TaskResult, WireResult } from './tasks.js';
 
@@ -32,6 +34,15 @@ export function runTask(task: Task): TaskResult {
         database?.close();
       }
     }
+    case 'recover-freed': {
+      const source = new FileSource(task.fileSystemPath);
+      try {
+        const reader = new SourcePageReader(source, task.pageSize, task.baseOffset, task.sizeInBytes);
+        return { records: [], issues: [], freed: runFreedJob(reader, task.job) };
+      } finally {
+        source.close();
+      }
+    }
   }
 }
 
@@ -44,7 +55,12 @@ function withRendering(decoded: TaskResult, spec: RenderSpec | undefined): TaskR
 /** The worker entry: runs the task and packs its records (or passes their rendered text) for the trip back. */
 export function runWireTask(task: Task): WireResult {
   const result = runTask(task);
-  return { packed: packRecords(result.records), issues: result.issues, ...(result.rendered === undefined ? {} : { rendered: result.rendered }) };
+  return {
+    packed: packRecords(result.records),
+    issues: result.issues,
+    ...(result.rendered === undefined ? {} : { rendered: result.rendered }),
+    ...(result.freed === undefined ? {} : { freed: packFreedResult(result.freed) }),
+  };
 }
 
 export default runWireTask;

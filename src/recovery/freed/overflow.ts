@@ -29,8 +29,50 @@ export type PageRole = (typeof PageRole)[keyof typeof PageRole];
 export interface PageRoles {
   /** Index = page number (index 0 unused). */
   readonly roles: Uint8Array;
-  /** First page of every live overflow chain → SHA-256 of the owning live cell's local payload. */
-  readonly liveChainLocalSha256: ReadonlyMap<number, string>;
+  /** First page of every live overflow chain → fingerprint of the owning live cell's local payload. */
+  readonly liveChains: LiveChainTable;
+}
+
+/**
+ * Live overflow chains as two sorted typed arrays (plain data that crosses the worker boundary
+ * without copying when backed by a SharedArrayBuffer): first page numbers, and the first 48 bits
+ * of the SHA-256 of the owning cell's local payload. A fingerprint collision could only let a
+ * freed cell read a live chain its local bytes do not match: about one chance in 2^48 per chain.
+ */
+export interface LiveChainTable {
+  readonly firstPages: Float64Array;
+  readonly fingerprints: Float64Array;
+}
+
+/** The 48-bit fingerprint of a local payload (first 12 hex digits of its SHA-256). */
+export function localPayloadFingerprint(local: Uint8Array): number {
+  return Number.parseInt(sha256Hex(local).slice(0, 12), 16);
+}
+
+/** Builds the table from first page → fingerprint pairs, in shared memory. */
+export function liveChainTable(chains: ReadonlyMap<number, number>): LiveChainTable {
+  const pages = [...chains.keys()].sort((a, b) => a - b);
+  const firstPages = new Float64Array(new SharedArrayBuffer(8 * pages.length));
+  const fingerprints = new Float64Array(new SharedArrayBuffer(8 * pages.length));
+  pages.forEach((page, at) => {
+    firstPages[at] = page;
+    fingerprints[at] = chains.get(page) as number;
+  });
+  return { firstPages, fingerprints };
+}
+
+/** Fingerprint of the live chain starting at `pageNumber`, or undefined. */
+export function liveChainFingerprint(table: LiveChainTable, pageNumber: number): number | undefined {
+  let low = 0;
+  let high = table.firstPages.length - 1;
+  while (low <= high) {
+    const middle = (low + high) >> 1;
+    const current = table.firstPages[middle] as number;
+    if (current === pageNumber) return table.fingerprints[middle];
+    if (current < pageNumber) low = middle + 1;
+    else high = middle - 1;
+  }
+  return undefined;
 }
 
 export interface FreedOverflowRead {
@@ -76,7 +118,8 @@ export function readFreedOverflow(reader: PageReader, usableSize: number, local:
   let throughLiveChain = false;
   if (roles !== undefined && roles.roles[next] === PageRole.overflow) {
     // Only a byte-identical copy of a live record may read the live record's chain.
-    if (roles.liveChainLocalSha256.get(next) === sha256Hex(local)) {
+    const live = liveChainFingerprint(roles.liveChains, next);
+    if (live !== undefined && live === localPayloadFingerprint(local)) {
       throughLiveChain = true;
       reasons.push(`overflow chain from page ${next} is the chain of a live record with identical local payload`);
     }

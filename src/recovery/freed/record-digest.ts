@@ -12,7 +12,7 @@ import { parsePayloadCell } from '../../formats/sqlite/parse-cell.js';
 import type { BtreePage } from '../../formats/sqlite/parse-page.js';
 import { PageType } from '../../formats/sqlite/layout.js';
 import { parseRecordHeader, serialTypeSize } from '../../formats/sqlite/record.js';
-import { sha256Hex } from '../../bytes/sha256.js';
+import { localPayloadFingerprint } from './overflow.js';
 
 const PRIME_FIRST = 0x01000193;
 const PRIME_SECOND = 0x5bd1e995;
@@ -103,8 +103,8 @@ export interface LivePageDigests {
   readonly digests: RecordDigests[];
   /** Fewest fields seen in a record of the page. */
   minimumFieldCount: number;
-  /** Overflow chains of the page's cells: first page, pages, SHA-256 of the local payload. */
-  readonly overflowChains: { readonly firstPageNumber: number; readonly pageNumbers: readonly number[]; readonly localSha256: string }[];
+  /** Overflow chains of the page's cells: first page, pages, fingerprint of the local payload. */
+  readonly overflowChains: { readonly firstPageNumber: number; readonly pageNumbers: readonly number[]; readonly localFingerprint: number }[];
 }
 
 /**
@@ -127,7 +127,7 @@ export function liveDigestsOfPage(reader: PageReader, page: Uint8Array, btreePag
     if (cell.firstOverflowPageNumber !== 0) {
       const local = page.subarray(cell.localPayloadStartInPage, cell.localPayloadStartInPage + cell.localPayloadSize);
       const chain = readOverflowPayload(reader, usableSize, local, cell.payloadSize, cell.firstOverflowPageNumber);
-      out.overflowChains.push({ firstPageNumber: cell.firstOverflowPageNumber, pageNumbers: chain.pageNumbers, localSha256: sha256Hex(local) });
+      out.overflowChains.push({ firstPageNumber: cell.firstOverflowPageNumber, pageNumbers: chain.pageNumbers, localFingerprint: localPayloadFingerprint(local) });
       if (!chain.complete) continue;
       bytes = chain.payload;
       payloadStart = 0;

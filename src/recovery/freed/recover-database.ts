@@ -11,7 +11,7 @@ import type { EvidenceRecord, RecordState, RecordStatus } from '../../evidence/r
 import type { Issue } from '../../issues/issue.js';
 import type { SourcePath } from '../../provenance/path.js';
 import { filePath, renderPath } from '../../provenance/path.js';
-import { headerOffsetOf, pagePath, walkBtree } from '../../formats/sqlite/btree.js';
+import { pagePath, walkBtree } from '../../formats/sqlite/btree.js';
 import { lockBytePageNumber, pointerMapPageNumbers, walkFreelist } from '../../formats/sqlite/freelist.js';
 import type { TextEncoding } from '../../formats/sqlite/layout.js';
 import { PageType } from '../../formats/sqlite/layout.js';
@@ -19,7 +19,6 @@ import type { PageReader } from '../../formats/sqlite/page-reader.js';
 import type { DatabaseHeader } from '../../formats/sqlite/parse-header.js';
 import { parseDatabaseHeader } from '../../formats/sqlite/parse-header.js';
 import type { BtreePage } from '../../formats/sqlite/parse-page.js';
-import { parseBtreePage } from '../../formats/sqlite/parse-page.js';
 import { formatOffset } from '../../bytes/offsets.js';
 import { issue } from '../../issues/issue.js';
 import { FileSource } from '../../sources/file-source.js';
@@ -27,10 +26,14 @@ import { inferPageSize, recoverHeaderless } from '../headerless.js';
 import { parseSchemaFile } from './schema-file.js';
 import { SourcePageReader } from '../../sources/page-reader.js';
 import type { IndexEntry, LiveKeyIndex, TableKeyInfo } from '../../assembly/record-states.js';
-import { addLiveDigests, classifyFreedRecords, createLiveKeyIndex, finishLiveKeyIndex, indexEntryOf, liveCopyCount, liveIndexCopyCount, liveIndexEntryKeys, recoverRowidsFromIndexes } from '../../assembly/record-states.js';
+import { addLiveDigestArrays, addLiveDigests, classifyFreedRecords, createLiveKeyIndex, finishLiveKeyIndex, indexEntryOf, liveCopyCount, liveIndexCopyCount, liveIndexEntryKeys, recoverRowidsFromIndexes } from '../../assembly/record-states.js';
 import { planTablePages, readSchema } from '../database.js';
 import type { TablePlan } from '../database.js';
 import { decodeLivePages, pageWorkOf } from '../live-records.js';
+import type { PageWork } from '../live-records.js';
+import type { CarveFreelistResult, CarvePagesResult, FreedJob, FreedJobDatabase, FreedJobResult, LiveChain, LiveDigestResult } from './freed-jobs.js';
+import { forEachPrefetched, parsedPage, prefetching, runFreedJob } from './freed-jobs.js';
+import type { FreelistPageCarve } from './freelist-pages.js';
 import type { FreedCarveContext, FreedRecord } from './build-record.js';
 import { carvedRecord, decodeCandidate } from './build-record.js';
 import { carveFreedCells } from './carve-page.js';
@@ -41,8 +44,7 @@ import { carveFreelistPage } from './freelist-pages.js';
 import type { FreedCellKind } from './header-rebuild.js';
 import { intactCellAt } from './header-rebuild.js';
 import type { PageRoles } from './overflow.js';
-import { liveDigestsOfPage } from './record-digest.js';
-import { PageRole } from './overflow.js';
+import { PageRole, liveChainTable } from './overflow.js';
 import type { RecordSignature } from './signature.js';
 import { indexSignature, parseCreateIndex, schemaTableSignature, tableSignature, uniqueColumnNameSets, withProfile } from './signature.js';
 import { freeRegionsOf } from './unallocated.js';
@@ -146,58 +148,6 @@ function kindOfListed(type: number): FreedCellKind | undefined {
   return undefined;
 }
 
-/** Pages read ahead per run (one read call for each run of consecutive page numbers). */
-const prefetchPageCount = 256;
-
-interface PrefetchingReader extends PageReader {
-  /** Reads these pages ahead (runs of consecutive numbers in one read each), replacing the previous batch. */
-  prefetch(pageNumbers: readonly number[]): void;
-}
-
-/** Wraps a reader so that batches of pages are read with few calls; falls back to page reads. */
-function prefetching(reader: PageReader): PrefetchingReader {
-  let batch = new Map<number, Uint8Array>();
-  const readRun = (reader as { readPages?: (first: number, count: number) => Uint8Array }).readPages?.bind(reader);
-  return {
-    pageSize: reader.pageSize,
-    pageCount: reader.pageCount,
-    readPage: (pageNumber: number): Uint8Array | undefined => batch.get(pageNumber) ?? reader.readPage(pageNumber),
-    prefetch(pageNumbers: readonly number[]): void {
-      batch = new Map();
-      if (readRun === undefined) return;
-      const sorted = [...new Set(pageNumbers)].filter((pageNumber) => pageNumber >= 1 && pageNumber <= reader.pageCount).sort((a, b) => a - b);
-      for (let at = 0; at < sorted.length; ) {
-        let stop = at + 1;
-        while (stop < sorted.length && sorted[stop] === (sorted[stop - 1] as number) + 1) stop++;
-        const first = sorted[at] as number;
-        const bytes = readRun(first, stop - at);
-        for (let index = 0; index < stop - at; index++) {
-          const page = bytes.subarray(index * reader.pageSize, (index + 1) * reader.pageSize);
-          if (page.length > 0) batch.set(first + index, page);
-        }
-        at = stop;
-      }
-    },
-  };
-}
-
-/** Calls `visit` for every page number, prefetching them in batches. */
-function forEachPrefetched(reader: PrefetchingReader, pageNumbers: readonly number[], visit: (pageNumber: number, index: number) => void): void {
-  for (let start = 0; start < pageNumbers.length; start += prefetchPageCount) {
-    const chunk = pageNumbers.slice(start, start + prefetchPageCount);
-    reader.prefetch(chunk);
-    chunk.forEach((pageNumber, offset) => visit(pageNumber, start + offset));
-  }
-  reader.prefetch([]);
-}
-
-function parsedPage(reader: PageReader, pageNumber: number, usableSize: number, path: SourcePath): { page: Uint8Array; btreePage: BtreePage } | undefined {
-  const page = reader.readPage(pageNumber);
-  if (page === undefined) return undefined;
-  const parsed = parseBtreePage(page, 0, headerOffsetOf(pageNumber), usableSize, path);
-  return parsed.kind === 'parsed' ? { page, btreePage: parsed.value } : undefined;
-}
-
 /** Index entries on one index b-tree page: listed cells (live) and freed cells, every reading kept. */
 export function indexEntriesOfPage(page: Uint8Array, pageNumber: number, path: SourcePath, btreePage: BtreePage, signature: RecordSignature, context: FreedCarveContext, listedAreLive: boolean): IndexEntry[] {
   const entries: IndexEntry[] = [];
@@ -231,11 +181,44 @@ export function indexEntriesOfPage(page: Uint8Array, pageNumber: number, path: S
   return entries;
 }
 
+/** Pages per job: enough to amortise a worker round trip, few enough to keep every core busy. */
+export const freedJobPageCount = 32;
+/** Jobs handed out per step: bounds the records in flight (a step's results are consumed in order). */
+export const freedJobsPerStep = 16;
+
 /**
- * Everything recoverable from one database whose header parsed: live rows (counted, or kept),
- * freed records classified against them, dropped tables, and every issue met on the way.
+ * Freed-space recovery as a sequence of steps: each `yield` hands out jobs (freed-jobs.ts) and
+ * receives their results in the same order; everything between steps (schema, plans, rowid
+ * recovery, classification) runs on the caller's thread. `recoverFromReader` runs the jobs on this
+ * thread; the pipeline (src/pipeline/scan-freed.ts) runs them in the worker pool. Both take the
+ * same steps in the same order, so their output is identical.
+ */
+export type RecoverySteps = Generator<readonly FreedJob[], RecoveredDatabase, readonly FreedJobResult[]>;
+
+/** Splits `items` into jobs of `freedJobPageCount` and yields them `freedJobsPerStep` at a time. */
+function* inSteps<T, R extends FreedJobResult>(items: readonly T[], job: (slice: readonly T[]) => FreedJob, consume: (result: R) => void): Generator<readonly FreedJob[], void, readonly FreedJobResult[]> {
+  const jobs: FreedJob[] = [];
+  for (let start = 0; start < items.length; start += freedJobPageCount) jobs.push(job(items.slice(start, start + freedJobPageCount)));
+  for (let start = 0; start < jobs.length; start += freedJobsPerStep) {
+    const results = yield jobs.slice(start, start + freedJobsPerStep);
+    for (const result of results) consume(result as R);
+  }
+}
+
+/**
+ * Everything recoverable from one database whose header parsed, on this thread: live rows
+ * (counted, or kept), freed records classified against them, dropped tables, and every issue met.
  */
 export function recoverFromReader(pageReader: PageReader, header: DatabaseHeader, databasePath: SourcePath, databaseName: string, options: RecoverOptions = {}): RecoveredDatabase {
+  const reader = prefetching(pageReader);
+  const steps = recoverSteps(reader, header, databasePath, databaseName, options);
+  let step = steps.next([]);
+  while (step.done !== true) step = steps.next(step.value.map((job) => runFreedJob(reader, job)));
+  return step.value;
+}
+
+/** The steps of `recoverFromReader`; `pageReader` serves what runs between steps (schema, b-tree walks, samples). */
+export function* recoverSteps(pageReader: PageReader, header: DatabaseHeader, databasePath: SourcePath, databaseName: string, options: RecoverOptions = {}): RecoverySteps {
   const reader = prefetching(pageReader);
   const usableSize = header.usableSize;
   const issues: Issue[] = [];
@@ -243,9 +226,9 @@ export function recoverFromReader(pageReader: PageReader, header: DatabaseHeader
   const plan = planTablePages(reader, header, schema, databasePath);
   issues.push(...schema.issues, ...plan.issues);
 
-  const roles = new Uint8Array(reader.pageCount + 1);
-  const liveChains = new Map<number, string>();
-  const pageRoles: PageRoles = { roles, liveChainLocalSha256: liveChains };
+  // Page roles live in shared memory: pool workers read them without a copy per job.
+  const roles = new Uint8Array(new SharedArrayBuffer(reader.pageCount + 1));
+  const liveChains = new Map<number, number>();
   const markBtree = (pageNumbers: Iterable<number>): void => {
     for (const pageNumber of pageNumbers) if (pageNumber >= 1 && pageNumber <= reader.pageCount) roles[pageNumber] = PageRole.btree;
   };
@@ -268,7 +251,7 @@ export function recoverFromReader(pageReader: PageReader, header: DatabaseHeader
   const lockByte = lockBytePageNumber(header.pageSize);
   if (lockByte <= reader.pageCount) roles[lockByte] = PageRole.lockByte;
 
-  const context: FreedCarveContext = { databaseName, usableSize, encoding: header.encoding, reader, pageRoles };
+  const learning: FreedJobDatabase = { databaseName, databasePath, usableSize, encoding: header.encoding, pageRoles: undefined };
   const freedByState: Record<string, number> = {};
   const freedByStatus: Record<string, number> = {};
   const stream = options.onFreedRecords;
@@ -302,15 +285,15 @@ export function recoverFromReader(pageReader: PageReader, header: DatabaseHeader
     const key = definition.tableName.toLowerCase();
     uniqueIndexesOf.set(key, [...(uniqueIndexesOf.get(key) ?? []), [...definition.columnNames]]);
   }
-  const markChains = (chains: ReturnType<typeof liveDigestsOfPage>['overflowChains']): void => {
+  const markChains = (chains: readonly LiveChain[]): void => {
     for (const chain of chains) {
-      liveChains.set(chain.firstPageNumber, chain.localSha256);
+      liveChains.set(chain.firstPageNumber, chain.localFingerprint);
       for (const pageNumber of chain.pageNumbers) if (roles[pageNumber] === PageRole.unknown) roles[pageNumber] = PageRole.overflow;
     }
   };
 
-  // Live rows: digests of every cell (classification, overflow roles) and decoded records only for
-  // a sample (the type pattern) unless the caller keeps them all.
+  // Live rows: digests of every cell (classification, overflow roles) from the jobs; decoded
+  // records here only for a sample (the type pattern) unless the caller keeps them all.
   const work: TableWork[] = [];
   const schemaSignature = schemaTableSignature();
   for (const table of plan.tables) {
@@ -320,38 +303,38 @@ export function recoverFromReader(pageReader: PageReader, header: DatabaseHeader
     const tableWork: TableWork = { plan: table.table, dropped: undefined, signature: keyed.signature, keyIndex: createLiveKeyIndex(keyed.keyInfo), live: [], freed: [], output: [], indexes: [], kind: 'live' };
     const sample: EvidenceRecord[] = [];
     const pages = pageWorkOf(table);
+    const decode = { databaseName, databasePath, usableSize, encoding: header.encoding, table: table.table.decode };
+    for (const page of pages) {
+      if (options.keepLiveRecords !== true && sample.length >= profileSampleSize) break;
+      const batch = decodeLivePages(reader, { ...decode, pages: [page] });
+      issues.push(...batch.issues);
+      if (sample.length < profileSampleSize) sample.push(...batch.records);
+      if (options.keepLiveRecords === true) tableWork.live.push(...batch.records);
+    }
     let minimumFieldCount = Number.MAX_SAFE_INTEGER;
-    const pageIndex = new Map(pages.map((work) => [work.pageNumber, work]));
-    forEachPrefetched(reader, [...pageIndex.keys()], (pageNumber) => {
-      const work = pageIndex.get(pageNumber) as (typeof pages)[number];
-      if (options.keepLiveRecords === true || sample.length < profileSampleSize) {
-        const batch = decodeLivePages(reader, { databaseName, databasePath, usableSize, encoding: header.encoding, table: table.table.decode, pages: [work] });
-        issues.push(...batch.issues);
-        if (sample.length < profileSampleSize) sample.push(...batch.records);
-        if (options.keepLiveRecords === true) tableWork.live.push(...batch.records);
-      }
-      const path = pagePath(databasePath, work.pageNumber, reader.pageSize);
-      const loaded = parsedPage(reader, work.pageNumber, usableSize, path);
-      if (loaded === undefined) return;
-      const digests = liveDigestsOfPage(reader, loaded.page, loaded.btreePage, usableSize, tableWork.signature.digestFieldSets, work.interiorCellOffsets);
-      addLiveDigests(tableWork.keyIndex, digests);
-      markChains(digests.overflowChains);
-      minimumFieldCount = Math.min(minimumFieldCount, digests.minimumFieldCount);
-    });
+    yield* inSteps<PageWork, LiveDigestResult>(
+      pages,
+      (slice) => ({ kind: 'live-digests', database: learning, pages: slice, fieldSets: tableWork.signature.digestFieldSets }),
+      (result) => {
+        addLiveDigestArrays(tableWork.keyIndex, result.count, result.rowids, result.full, result.sets, result.setCount);
+        markChains(result.chains);
+        minimumFieldCount = Math.min(minimumFieldCount, result.minimumFieldCount);
+      },
+    );
     finishLiveKeyIndex(tableWork.keyIndex);
     if (!isSchema) tableWork.signature = withProfile(tableWork.signature, sample, header.encoding, minimumFieldCount === Number.MAX_SAFE_INTEGER ? undefined : minimumFieldCount);
     work.push(tableWork);
   }
   for (const tree of indexTrees) {
-    forEachPrefetched(
-      reader,
-      tree.walk.leaves.map((leaf) => leaf.pageNumber),
-      (pageNumber) => {
-        const loaded = parsedPage(reader, pageNumber, usableSize, pagePath(databasePath, pageNumber, reader.pageSize));
-        if (loaded !== undefined) markChains(liveDigestsOfPage(reader, loaded.page, loaded.btreePage, usableSize, []).overflowChains);
-      },
+    yield* inSteps<PageWork, LiveDigestResult>(
+      tree.walk.leaves.map((leaf) => ({ pageNumber: leaf.pageNumber })),
+      (slice) => ({ kind: 'live-digests', database: learning, pages: slice, fieldSets: [] }),
+      (result) => markChains(result.chains),
     );
   }
+  const pageRoles: PageRoles = { roles, liveChains: liveChainTable(liveChains) };
+  const database: FreedJobDatabase = { ...learning, pageRoles };
+  const context: FreedCarveContext = { databaseName, usableSize, encoding: header.encoding, reader, pageRoles };
 
   // Index signatures (rowid recovery) and live index entries.
   const indexEntries = new Map<string, IndexEntry[]>();
@@ -375,14 +358,14 @@ export function recoverFromReader(pageReader: PageReader, header: DatabaseHeader
   // Freed space of live pages.
   for (const [position, table] of plan.tables.entries()) {
     const tableWork = work[position] as TableWork;
-    forEachPrefetched(reader, [...table.leaves.map((leaf) => leaf.pageNumber), ...table.interiorPageNumbers], (pageNumber) => {
-      const path = pagePath(databasePath, pageNumber, reader.pageSize);
-      const loaded = parsedPage(reader, pageNumber, usableSize, path);
-      if (loaded === undefined) return;
-      const result = carveFreedCells(loaded.page, pageNumber, path, loaded.btreePage, tableWork.signature, context);
-      accept(tableWork, result.records);
-      for (const problem of result.issues) issues.push(problem);
-    });
+    yield* inSteps<number, CarvePagesResult>(
+      [...table.leaves.map((leaf) => leaf.pageNumber), ...table.interiorPageNumbers],
+      (slice) => ({ kind: 'carve-pages', database, pageNumbers: slice, signature: tableWork.signature }),
+      (result) => {
+        accept(tableWork, result.records);
+        for (const problem of result.issues) issues.push(problem);
+      },
+    );
   }
 
   // Dropped tables from carved sqlite_schema rows.
@@ -412,11 +395,7 @@ export function recoverFromReader(pageReader: PageReader, header: DatabaseHeader
     const owner = name === schemaSignature.name ? schemaWork : byName.get(name);
     if (owner !== undefined) accept(owner, records);
   };
-  const carveFree = (pageNumber: number, role: 'trunk' | 'leaf'): void => {
-    const page = reader.readPage(pageNumber);
-    if (page === undefined || page.length < 8) return;
-    const path = pagePath(databasePath, pageNumber, reader.pageSize);
-    const result = carveFreelistPage(page, pageNumber, path, role, candidates, context, attribution.get(pageNumber));
+  const takeFreelistPage = (result: FreelistPageCarve): void => {
     if (result.attributedTo !== undefined) {
       issues.push(...result.issues);
       deliver(result.attributedTo, result.records);
@@ -457,7 +436,18 @@ export function recoverFromReader(pageReader: PageReader, header: DatabaseHeader
     bucket.freed.push(...result.records);
   };
   const trunks = new Set(freelist.trunkPageNumbers);
-  forEachPrefetched(reader, [...freelist.trunkPageNumbers, ...freelist.leafPageNumbers], (pageNumber) => carveFree(pageNumber, trunks.has(pageNumber) ? 'trunk' : 'leaf'));
+  yield* inSteps<number, CarveFreelistResult>(
+    [...freelist.trunkPageNumbers, ...freelist.leafPageNumbers],
+    (slice) => ({
+      kind: 'carve-freelist',
+      database,
+      pages: slice.map((pageNumber) => ({ pageNumber, role: trunks.has(pageNumber) ? 'trunk' : 'leaf', attributedTo: attribution.get(pageNumber) })),
+      candidates,
+    }),
+    (result) => {
+      for (const page of result.pages) if (page !== undefined) takeFreelistPage(page);
+    },
+  );
   work.push(...unattributed.values());
 
   // Rowid recovery, then classification against the live rows, of whatever is still waiting.

@@ -2,9 +2,8 @@
 import { describe, expect, it } from 'vitest';
 import { databaseImage, overflowPage } from '../../../samples/lib/sqlite-bytes.js';
 import { MemoryPageReader } from '../../../src/formats/sqlite/page-reader.js';
-import { sha256Hex } from '../../../src/bytes/sha256.js';
 import type { PageRoles } from '../../../src/recovery/freed/overflow.js';
-import { PageRole, readFreedOverflow } from '../../../src/recovery/freed/overflow.js';
+import { PageRole, liveChainTable, localPayloadFingerprint, readFreedOverflow } from '../../../src/recovery/freed/overflow.js';
 
 const local = new Uint8Array(40).fill(0x41);
 const tail = new Uint8Array(600).fill(0x42);
@@ -13,11 +12,11 @@ const image = databaseImage([new Uint8Array(512), new Uint8Array(512), overflowP
 const reader = new MemoryPageReader(image, 512);
 const payloadSize = local.length + tail.length;
 
-function roles(third: number, fourth: number, liveChains = new Map<number, string>()): PageRoles {
+function roles(third: number, fourth: number, liveChains = new Map<number, number>()): PageRoles {
   const array = new Uint8Array(5);
   array[3] = third;
   array[4] = fourth;
-  return { roles: array, liveChainLocalSha256: liveChains };
+  return { roles: array, liveChains: liveChainTable(liveChains) };
 }
 
 describe('readFreedOverflow', () => {
@@ -33,7 +32,7 @@ describe('readFreedOverflow', () => {
   });
 
   it('reads a live chain only for a byte-identical copy of its live record', () => {
-    const live = new Map([[3, sha256Hex(local)]]);
+    const live = new Map([[3, localPayloadFingerprint(local)]]);
     expect(readFreedOverflow(reader, 512, local, payloadSize, 3, roles(PageRole.overflow, PageRole.overflow, live)).complete).toBe(true);
     const other = new Uint8Array(40).fill(0x43);
     expect(readFreedOverflow(reader, 512, other, payloadSize, 3, roles(PageRole.overflow, PageRole.overflow, live)).complete).toBe(false);
