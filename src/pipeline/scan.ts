@@ -15,6 +15,7 @@ import { expandInputs } from '../sources/inputs.js';
 import type { WorkerPool } from '../pool/pool.js';
 import { classifyInput } from './classify.js';
 import { scanFreedSpace } from './scan-freed.js';
+import { scanHeaderlessDatabase } from './scan-headerless.js';
 import { scanRawImage } from './scan-image.js';
 import { decodeDatabase, describeDatabase } from './scan-database.js';
 import { scanJournal } from './scan-journal.js';
@@ -70,7 +71,8 @@ export async function verifyInputs(files: readonly EvidenceFile[], first: readon
 export interface ScanOptions {
   /**
    * `--schema`: a SQLite database (its sqlite_schema) or a file of CREATE TABLE statements, used
-   * to decode a WAL or journal found without its database. Without it, such a log is decoded with
+   * to decode a WAL or journal found without its database, and to name the tables of a database
+   * whose page 1 is lost (scan-headerless.ts). Without it, such a log is decoded with
    * its own page 1 when it holds one, else with the schema of another database input, else with
    * tables inferred from record shapes.
    */
@@ -112,16 +114,29 @@ class SchemaHints {
     this.#options = options;
   }
 
-  async hintFor(stray: EvidenceFile, pageSize: number | undefined, sink: EvidenceSink): Promise<SchemaHint | undefined> {
-    if (this.#options.schemaLocation !== undefined) {
-      if (!this.#optionRead) {
-        this.#optionRead = true;
-        const { hint, issues } = schemaHintFromFile(this.#options.schemaLocation);
-        this.#fromOption = hint;
-        if (issues.length > 0) await sink.addIssues(issues);
-      }
-      if (this.#fromOption !== undefined) return this.#fromOption;
+  /** The `--schema` file read once: its hint, with the issues met reported. */
+  async #optionHint(sink: EvidenceSink): Promise<SchemaHint | undefined> {
+    if (this.#options.schemaLocation === undefined) return undefined;
+    if (!this.#optionRead) {
+      this.#optionRead = true;
+      const { hint, issues } = schemaHintFromFile(this.#options.schemaLocation);
+      this.#fromOption = hint;
+      if (issues.length > 0) await sink.addIssues(issues);
     }
+    return this.#fromOption;
+  }
+
+  /** CREATE statements of `--schema` (for a database whose page 1 is lost), or undefined. */
+  async schemaSql(sink: EvidenceSink): Promise<string | undefined> {
+    const hint = await this.#optionHint(sink);
+    if (hint === undefined) return undefined;
+    const statements = hint.entries.flatMap((entry) => (entry.type === 'table' && entry.sql !== null ? [entry.sql] : []));
+    return statements.length === 0 ? undefined : `${statements.join(';\n')};\n`;
+  }
+
+  async hintFor(stray: EvidenceFile, pageSize: number | undefined, sink: EvidenceSink): Promise<SchemaHint | undefined> {
+    const fromOption = await this.#optionHint(sink);
+    if (fromOption !== undefined) return fromOption;
     if (this.#fromInputs === undefined) {
       this.#fromInputs = [];
       for (const group of this.#groups) {
@@ -236,6 +251,8 @@ async function scanGroup(group: InputGroup, pool: WorkerPool, sink: EvidenceSink
         // to classify it by: its name says what to try first.
         const strayKind = file.location.endsWith('-journal') ? 'journal' : file.location.endsWith('-wal') ? 'wal' : undefined;
         if (strayKind !== undefined && (await scanStrayLog(file, strayKind, pool, sink, hints))) break;
+        // A database file whose page 1 is lost; anything else goes to the raw-image carving.
+        if (await scanHeaderlessDatabase(file, source, path, sink, await hints.schemaSql(sink))) break;
         if (!(await scanRawImage(file, pool.workerCount, sink, quiet))) {
           await sink.addIssues([
             issue('input.not-recognised', 'info', path, 0, `${file.location}: no SQLite, WAL or journal header at ${formatOffset(0)} and no SQLite structure anywhere in it (headers, b-tree pages, WAL frames, journal records); the file is hashed and listed only`),

@@ -1,3 +1,4 @@
+import { execFileSync } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
@@ -88,14 +89,33 @@ describe('scan pipeline', () => {
     for (const record of carved.records) expect(image.subarray(record.imageOffset as number, (record.imageOffset as number) + record.lengthInBytes).equals(database.subarray((record.imageOffset as number) - start, (record.imageOffset as number) - start + record.lengthInBytes))).toBe(true);
   });
 
-  it('decodes the damaged sample (page 1 zeroed, truncated mid-page) as a flagged partial result', async () => {
+  it('decodes the damaged sample (page 1 zeroed, truncated mid-page) as a database whose header is lost', async () => {
     const sink = new MemorySink();
     await scanInputs(['samples/pos-damaged/trans.db'], new WorkerPool(0), sink);
-    expect(sink.issues.map((problem) => problem.code)).toContain('carve.summary');
-    const ledgerRows = sink.records.filter((record) => record.table === 'orphan-58-columns');
+    expect(sink.issues.map((problem) => problem.code)).toContain('sqlite.header.lost');
+    const ledgerRows = sink.records.filter((record) => record.values.length === 58 && record.state === 'orphan');
     // The generator's manifest: 9 live trans_record rows sit on pages that survived.
     expect(ledgerRows).toHaveLength(9);
-    expect(ledgerRows.every((record) => record.state === 'orphan' && record.confidence.level === 'medium')).toBe(true);
+    expect(new Set(ledgerRows.map((record) => record.table)).size).toBe(1);
+    expect(ledgerRows[0]?.table).toMatch(/^unknown-\d+$/);
+    expect(ledgerRows.every((record) => record.confidence.level !== 'high')).toBe(true);
+  });
+
+  it('names the tables of a database whose page 1 is lost from --schema, and carves its freed cells', async () => {
+    const schema = join(directory, 'pos-schema.sql');
+    // The CREATE statements of the intact sample (read-only, through sqlite3's immutable mode).
+    writeFileSync(schema, execFileSync('sqlite3', ['file:samples/pos-ledger/trans.db?immutable=1', '.schema'], { encoding: 'utf8' }));
+    const sink = new MemorySink();
+    await scanInputs(['samples/pos-damaged/trans.db'], new WorkerPool(0), sink, { schemaLocation: schema });
+    const ledger = sink.tables.find((table) => table.table === 'trans_record');
+    expect(ledger?.columns).toHaveLength(58);
+    expect(ledger?.columns[0]).toBe('id');
+    const rows = sink.records.filter((record) => record.table === 'trans_record');
+    expect(rows.filter((record) => record.state === 'orphan')).toHaveLength(9);
+    // A freed older version of trace 000091 (batch 000013) survives in a freeblock of page 12.
+    const freed = rows.filter((record) => record.state === 'freeblock');
+    expect(freed.length).toBeGreaterThan(0);
+    expect(freed.every((record) => record.flags.includes('rowid-unknown') && record.rowid === null)).toBe(true);
   });
 
   it('reports empty files, unknown files and an empty folder as issues, never a crash', async () => {

@@ -132,7 +132,7 @@ export const scanCommand: CommandModule<object, ScanArguments> = {
       .option('excel', { type: 'boolean', default: false, describe: 'UTF-8 BOM, neutralised spreadsheet formulas, exact hex column' })
       .option('force', { type: 'boolean', default: false, describe: "replace exhume's outputs in a non-empty output folder" })
       .option('quiet', { type: 'boolean', default: false, describe: 'no summary or progress on stderr' })
-      .option('schema', { type: 'string', describe: 'database or CREATE TABLE file whose schema decodes a WAL or journal found without its database' }) as never,
+      .option('schema', { type: 'string', describe: 'database or CREATE TABLE file whose schema decodes a WAL or journal found without its database, and names the tables of a database whose page 1 is lost' }) as never,
   handler: async (argv) => {
     process.exitCode = await runScan(argv, ['exhume', ...process.argv.slice(2)]);
   },
