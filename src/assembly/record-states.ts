@@ -17,6 +17,8 @@
 import type { EvidenceRecord, IntegrityFlag, RecordStatus, SqlText, StorageClass } from '../evidence/record.js';
 import { IntegrityFlag as Flags, RecordStatus as Statuses } from '../evidence/record.js';
 import { renderPath } from '../provenance/path.js';
+import type { Issue } from '../issues/issue.js';
+import { issue } from '../issues/issue.js';
 import type { FreedRecord } from '../recovery/freed/build-record.js';
 import type { LivePageDigests } from '../recovery/freed/record-digest.js';
 
@@ -353,4 +355,45 @@ export function liveIndexCopyCount(liveKeys: ReadonlySet<string>, records: reado
     if (liveKeys.has(`${text}\u0004${record.values[last] ?? ''}`)) count++;
   }
   return count;
+}
+
+/**
+ * Two freed records read through the same overflow chain must be copies of one record (equal
+ * digests, as b-tree rebalancing leaves them): otherwise at most one of them owns the chain (the
+ * pages were reused, or one reading is wrong). Each such pair is reported once, naming both
+ * records (`sqlite.freed.overflow-claimed-twice`); neither record is changed.
+ */
+export class OverflowChainClaims {
+  readonly #owners = new Map<number, { readonly digest: number; readonly record: FreedRecord }>();
+  readonly #reported = new Set<string>();
+
+  /** Registers the records' chains; returns an issue per new conflict. */
+  claim(records: readonly FreedRecord[]): Issue[] {
+    const out: Issue[] = [];
+    for (const record of records) {
+      if (record.overflowFirstPage === 0 || record.digests === undefined) continue;
+      const owner = this.#owners.get(record.overflowFirstPage);
+      if (owner === undefined) {
+        this.#owners.set(record.overflowFirstPage, { digest: record.digests.full, record });
+        continue;
+      }
+      if (owner.digest === record.digests.full) continue;
+      const first = renderPath(owner.record.path);
+      const second = renderPath(record.path);
+      const key = `${record.overflowFirstPage}\u0000${second}`;
+      if (this.#reported.has(key)) continue;
+      this.#reported.add(key);
+      out.push(
+        issue(
+          'sqlite.freed.overflow-claimed-twice',
+          'warning',
+          record.path,
+          0,
+          `Freed records ${first} (${owner.record.table}) and ${second} (${record.table}) both read overflow page ${record.overflowFirstPage} onwards but differ: at most one of them owns that chain`,
+          { overflowPage: record.overflowFirstPage, otherRecord: first },
+        ),
+      );
+    }
+    return out;
+  }
 }

@@ -15,6 +15,8 @@ export interface PackedFreedRecords {
   /** Per record: number of set digests, then all set digests in record order. */
   readonly setCounts: Int32Array;
   readonly sets: Float64Array;
+  /** Per record: first page of its freed overflow chain, 0 for none. */
+  readonly overflowFirstPages: Float64Array;
 }
 
 interface WirePage {
@@ -32,6 +34,7 @@ export type WireFreedResult =
 
 export function packFreedRecords(records: readonly FreedRecord[]): PackedFreedRecords {
   const full = new Float64Array(records.length);
+  const overflowFirstPages = new Float64Array(records.length);
   const setCounts = new Int32Array(records.length);
   let total = 0;
   for (const record of records) total += record.digests?.sets.length ?? 0;
@@ -40,11 +43,12 @@ export function packFreedRecords(records: readonly FreedRecord[]): PackedFreedRe
   records.forEach((record, index) => {
     const digests = record.digests;
     full[index] = digests === undefined ? Number.NaN : digests.full;
+    overflowFirstPages[index] = record.overflowFirstPage;
     setCounts[index] = digests?.sets.length ?? 0;
     for (const digest of digests?.sets ?? []) sets[at++] = digest;
   });
   // Digests travel in the arrays: the packed record is the evidence part only.
-  return { records: packRecords(records), full, setCounts, sets };
+  return { records: packRecords(records), full, setCounts, sets, overflowFirstPages };
 }
 
 export function unpackFreedRecords(packed: PackedFreedRecords): FreedRecord[] {
@@ -56,7 +60,9 @@ export function unpackFreedRecords(packed: PackedFreedRecords): FreedRecord[] {
     const full = packed.full[index] as number;
     const sets = Array.from(packed.sets.subarray(at, at + count));
     at += count;
-    (record as { digests?: FreedRecord['digests'] }).digests = Number.isNaN(full) ? undefined : { full, sets };
+    const fresh = record as { digests?: FreedRecord['digests']; overflowFirstPage?: number };
+    fresh.digests = Number.isNaN(full) ? undefined : { full, sets };
+    fresh.overflowFirstPage = packed.overflowFirstPages[index] as number;
     return record as FreedRecord;
   });
 }

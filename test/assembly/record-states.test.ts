@@ -9,7 +9,7 @@ import { record } from '../../samples/lib/sqlite-bytes.js';
 import type { IntegrityFlag, SqlText, StorageClass } from '../../src/evidence/record.js';
 import { parseRecordHeader } from '../../src/formats/sqlite/record.js';
 import type { IndexEntry, TableKeyInfo } from '../../src/assembly/record-states.js';
-import { addLiveDigests, classifyFreedRecords, createLiveKeyIndex, recoverRowidsFromIndexes } from '../../src/assembly/record-states.js';
+import { OverflowChainClaims, addLiveDigests, classifyFreedRecords, createLiveKeyIndex, recoverRowidsFromIndexes } from '../../src/assembly/record-states.js';
 import type { FreedRecord } from '../../src/recovery/freed/build-record.js';
 import type { RecordDigests } from '../../src/recovery/freed/record-digest.js';
 import { recordDigests } from '../../src/recovery/freed/record-digest.js';
@@ -31,6 +31,7 @@ function freed(rowid: number | null, trace: string, amount: number, options: { f
   const values: SqlText[] = [rowid === null ? null : String(rowid), trace, String(amount)];
   const types: StorageClass[] = [rowid === null ? 'null' : 'integer', 'text', 'integer'];
   return {
+    overflowFirstPage: 0,
     dataType: 'sqlite:record',
     path,
     imageOffset: 0x2400,
@@ -133,5 +134,37 @@ describe('recoverRowidsFromIndexes', () => {
     const nullEntry: IndexEntry = { indexName: 'ix_trace', columns: [1], keys: [{ types: ['null'], values: [null] }], rowid: '7', live: false, where: 'page 9' };
     const [unchanged] = recoverRowidsFromIndexes(table, [record], [nullEntry]);
     expect(unchanged).toMatchObject({ rowid: null, flags: ['rowid-unknown'] });
+  });
+});
+
+describe('OverflowChainClaims', () => {
+  const at = (record: FreedRecord, offsetInPage: number, overflowFirstPage: number): FreedRecord => ({
+    ...record,
+    offsetInPage,
+    overflowFirstPage,
+    path: extendPath(extendPath(filePath('t.db'), { kind: 'sqlite-page', pageNumber: 3, pageSize: 4096 }), { kind: 'cell', offsetInPage }),
+  });
+
+  it('accepts copies of one record reading the same chain, and records without a chain', () => {
+    const claims = new OverflowChainClaims();
+    expect(claims.claim([at(freed(1, 'T1', 10), 0x100, 7), at(freed(1, 'T1', 10), 0x300, 7), at(freed(2, 'T2', 20), 0x500, 0)])).toEqual([]);
+  });
+
+  it('reports two different records reading the same chain once, naming both', () => {
+    const claims = new OverflowChainClaims();
+    const first = at(freed(1, 'T1', 10), 0x100, 7);
+    const second = at(freed(null, 'T9', 99), 0x300, 7);
+    const issues = claims.claim([first, second]);
+    expect(issues).toHaveLength(1);
+    expect(issues[0]).toMatchObject({ code: 'sqlite.freed.overflow-claimed-twice', severity: 'warning', details: { overflowPage: 7 } });
+    expect(issues[0]?.message).toBe(
+      'Freed records file:t.db > sqlite-page#3 > cell@0x00000100 (t) and file:t.db > sqlite-page#3 > cell@0x00000300 (t) both read overflow page 7 onwards but differ: at most one of them owns that chain',
+    );
+    expect(claims.claim([second])).toEqual([]);
+  });
+
+  it('ignores partial records (no digest: their chain broke)', () => {
+    const claims = new OverflowChainClaims();
+    expect(claims.claim([at(freed(1, 'T1', 10), 0x100, 7), at(freed(2, 'T2', 20, { flags: ['truncated'] }), 0x300, 7)])).toEqual([]);
   });
 });

@@ -63,6 +63,8 @@ export interface DecodedCandidate {
  */
 export interface FreedRecord extends EvidenceRecord {
   readonly digests: RecordDigests | undefined;
+  /** First page of the freed overflow chain the record was read through (complete chains only), else 0. */
+  readonly overflowFirstPage: number;
 }
 
 /** Stable text of decoded values, for equality between alternative readings. */
@@ -199,6 +201,7 @@ export function carvedRecord(page: Uint8Array, decoded: DecodedCandidate, signat
     types,
     values,
     digests: decoded.complete ? recordDigests(candidate.serialTypes, decoded.bodyBytes, decoded.bodyStart, decoded.bodyEnd, signature.digestFieldSets) : undefined,
+    overflowFirstPage: decoded.overflowPageNumbers[0] ?? 0,
   };
 }
 

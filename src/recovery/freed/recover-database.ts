@@ -26,7 +26,7 @@ import { inferPageSize, recoverHeaderless } from '../headerless.js';
 import { parseSchemaFile } from './schema-file.js';
 import { SourcePageReader } from '../../sources/page-reader.js';
 import type { IndexEntry, LiveKeyIndex, TableKeyInfo } from '../../assembly/record-states.js';
-import { addLiveDigestArrays, addLiveDigests, classifyFreedRecords, createLiveKeyIndex, finishLiveKeyIndex, indexEntryOf, liveCopyCount, liveIndexCopyCount, liveIndexEntryKeys, recoverRowidsFromIndexes } from '../../assembly/record-states.js';
+import { OverflowChainClaims, addLiveDigestArrays, addLiveDigests, classifyFreedRecords, createLiveKeyIndex, finishLiveKeyIndex, indexEntryOf, liveCopyCount, liveIndexCopyCount, liveIndexEntryKeys, recoverRowidsFromIndexes } from '../../assembly/record-states.js';
 import { planTablePages, readSchema } from '../database.js';
 import type { TablePlan } from '../database.js';
 import { decodeLivePages, pageWorkOf } from '../live-records.js';
@@ -267,8 +267,13 @@ export function* recoverSteps(pageReader: PageReader, header: DatabaseHeader, da
     if (stream !== undefined) stream(tableWork.signature.name, classified);
     else for (const record of classified) tableWork.output.push(record);
   };
+  const chainClaims = new OverflowChainClaims();
+  const claimChains = (records: readonly FreedRecord[]): void => {
+    for (const problem of chainClaims.claim(records)) issues.push(problem);
+  };
   /** Carved records of a table: finished at once when streaming and no index entry can still give them a rowid. */
   const accept = (tableWork: TableWork, records: readonly FreedRecord[]): void => {
+    claimChains(records);
     if (stream === undefined || tableWork.signature.kind === 'schema' || tableWork.kind === 'unattributed') {
       for (const record of records) tableWork.freed.push(record);
       return;
@@ -433,6 +438,7 @@ export function* recoverSteps(pageReader: PageReader, header: DatabaseHeader, da
       bucket = { plan: undefined, dropped: undefined, signature: { ...first.signature, name }, keyIndex: createLiveKeyIndex({ name, withoutRowid: first.signature.decode.withoutRowid, uniqueSetLabels: [] }), live: [], freed: [], output: [], indexes: [], kind: 'unattributed' };
       unattributed.set(name, bucket);
     }
+    claimChains(result.records);
     bucket.freed.push(...result.records);
   };
   const trunks = new Set(freelist.trunkPageNumbers);
