@@ -373,8 +373,8 @@ DELETE FROM trans_record WHERE batch_no BETWEEN '000100' AND '000349';`,
     spawnSync('sqlite3', [`file:${databasePath}?immutable=1`, 'SELECT count(*) FROM trans_record'], { encoding: 'utf8' }).stdout.trim(),
   );
   const useTime = existsSync('/usr/bin/time');
-  const measure = (workers) => {
-    const child = [new URL(import.meta.url).pathname, '--speed-child', databasePath, String(workers)];
+  const measure = () => {
+    const child = [new URL(import.meta.url).pathname, '--speed-child', databasePath];
     const runs = [];
     for (let round = 0; round < 3; round++) {
       const run = useTime ? spawnSync('/usr/bin/time', ['-f', '%M', process.execPath, ...child], { encoding: 'utf8', maxBuffer: 1 << 30 }) : spawnSync(process.execPath, child, { encoding: 'utf8', maxBuffer: 1 << 30 });
@@ -387,7 +387,7 @@ DELETE FROM trans_record WHERE batch_no BETWEEN '000100' AND '000349';`,
   };
   // sqlite3 reading every live row of the same file, in the same run: the reference for the noise.
   const reference = best([0, 1, 2].map(() => timed('sqlite3', [`file:${databasePath}?immutable=1`, 'SELECT * FROM trans_record'])), 'milliseconds').milliseconds;
-  const results = [measure(0), measure(2)];
+  const results = [measure()];
   const deletedTruth = total - deletedExpected;
   const out = {
     machine: machine(),
@@ -404,44 +404,31 @@ DELETE FROM trans_record WHERE batch_no BETWEEN '000100' AND '000349';`,
     process.stdout.write(`${out.machine}, load ${out.loadAverage.join(' ')}\n${out.sizeMb} MB, ${total} rows, ${deletedTruth} deleted; sqlite3 SELECT * of the live rows: ${reference.toFixed(0)} ms\n`);
     for (const run of out.runs) {
       process.stdout.write(
-        `${run.workers === 0 ? 'one thread' : `${run.workers} workers`}: ${run.milliseconds.toFixed(0)} ms wall (${(run.milliseconds / reference).toFixed(2)}x sqlite3; ${run.cpuMilliseconds.toFixed(0)} ms CPU on the main thread), peak RSS ${run.peakRssMb?.toFixed(0) ?? '?'} MB, ` +
+        `one thread: ${run.milliseconds.toFixed(0)} ms wall (${(run.milliseconds / reference).toFixed(2)}x sqlite3's SELECT; ${run.cpuMilliseconds.toFixed(0)} ms CPU), peak RSS ${run.peakRssMb?.toFixed(0) ?? '?'} MB, ` +
           `${run.records} records (${(run.records / (run.milliseconds / 1000) / 1000).toFixed(0)}k records/s), ${run.freed} freed records, ${run.deletedDistinct} distinct deleted rows recovered (${(100 * run.deletedRecall).toFixed(1)}%)\n`,
       );
     }
   }
 }
 
-async function speedChild(databasePath, workers) {
+async function speedChild(databasePath) {
   const { recoverDatabase } = await import(distEntry.href);
-  const { recoverFreedPooled } = await import(new URL('../../pipeline/scan-freed.js', distEntry).href);
-  const { WorkerPool } = await import(new URL('../../pool/pool.js', distEntry).href);
-  const { parseDatabaseHeader } = await import(new URL('../../formats/sqlite/parse-header.js', distEntry).href);
-  const { filePath } = await import(new URL('../../provenance/path.js', distEntry).href);
-  // Streaming, as the pooled scan does: records are counted and dropped as they come.
+  // Streaming, as a scan could: records are counted and dropped as they come.
   const traces = new Set();
   let freed = 0;
   const onFreedRecords = (table, records) => {
     freed += records.length;
     if (table === 'trans_record') for (const record of records) if (record.status === 'deleted') traces.add(record.values[4]);
   };
-  // The pool's threads start before the clock (a scan starts them once for all its inputs).
-  const pool = workers > 0 ? new WorkerPool(workers) : undefined;
-  if (pool !== undefined) await new Promise((resolve) => setTimeout(resolve, 300));
   const started = process.hrtime.bigint();
   const cpuBefore = process.cpuUsage();
-  let result;
-  if (pool === undefined) result = recoverDatabase(databasePath, { onFreedRecords });
-  else {
-    const header = parseDatabaseHeader(readFile(databasePath).subarray(0, 100), 0, filePath(databasePath)).value;
-    result = await recoverFreedPooled({ fileSystemPath: databasePath, location: databasePath }, header, filePath(databasePath), databasePath, pool, { onFreedRecords });
-  }
+  const result = recoverDatabase(databasePath, { onFreedRecords });
   const cpu = process.cpuUsage(cpuBefore);
   const milliseconds = Number(process.hrtime.bigint() - started) / 1e6;
   const cpuMilliseconds = (cpu.user + cpu.system) / 1000;
-  await pool?.close();
-  process.stdout.write(`${JSON.stringify({ workers, milliseconds, cpuMilliseconds, records: result.counts.live + freed, live: result.counts.live, freed, deletedDistinct: traces.size, byState: result.counts.freedByState, byStatus: result.counts.freedByStatus })}\n`);
+  process.stdout.write(`${JSON.stringify({ milliseconds, cpuMilliseconds, records: result.counts.live + freed, live: result.counts.live, freed, deletedDistinct: traces.size, byState: result.counts.freedByState, byStatus: result.counts.freedByStatus })}\n`);
 }
 
-if (args[0] === '--speed-child') await speedChild(args[1], Number(args[2] ?? 0));
+if (args[0] === '--speed-child') await speedChild(args[1]);
 else if (args.includes('--speed')) await speed();
 else await accuracy();

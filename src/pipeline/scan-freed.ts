@@ -1,73 +1,44 @@
 /**
  * Freed space of a database whose header parsed: freeblocks, unallocated gaps, freelist pages,
- * dropped tables. Runs after the live decode through the freed-records recovery
- * (src/recovery/freed): its page-by-page jobs (live digests, carving) in the worker pool, the steps
- * between them (plans, rowid recovery, classification against the live rows) on this thread, in
- * the same order as the single-thread `recoverFromReader`, so the output is the same.
+ * dropped tables. Runs after the live decode, on this thread, through the freed-records recovery
+ * (src/recovery/freed), which classifies every candidate against the live rows (deleted,
+ * stale-copy, superseded) before it is reported.
  *
- * Known cost: the live digests are a second walk of the live pages (the live decode does not hand
- * them over), about a sixth of the freed-space work.
+ * Not pooled, on purpose (measured): the recovery's page jobs (recovery/freed/freed-jobs.ts) ran in
+ * the worker pool once, and on 2 cores it was slower and larger (66 MB, 95k freed records: 6.3 s
+ * and 410 MB against 4.7 s and 220 MB in one thread, same run): a carved record costs about as
+ * much to pack, clone and unpack (~18 µs, 58 columns of text) as to carve.
  */
 import type { EvidenceRecord } from '../evidence/record.js';
 import type { SourcePath } from '../provenance/path.js';
 import { FileSource } from '../sources/file-source.js';
 import type { EvidenceFile } from '../sources/inputs.js';
 import { SourcePageReader } from '../sources/page-reader.js';
-import type { DatabaseHeader } from '../formats/sqlite/parse-header.js';
-import type { RecoverOptions, RecoveredDatabase, RecoverySteps } from '../recovery/freed/recover-database.js';
-import { recoverSteps } from '../recovery/freed/recover-database.js';
-import type { FreedJob, FreedJobResult } from '../recovery/freed/freed-jobs.js';
-import type { WorkerPool } from '../pool/pool.js';
+import { recoverFromReader } from '../recovery/freed/recover-database.js';
 import type { DatabaseSummary } from './scan-database.js';
 import type { EvidenceSink } from './sink.js';
 
-/** The evidence part of a carved record: the classification's digests stay behind. */
+/** The evidence part of a carved record: what the classification used (digests, chain claim) stays behind. */
 export function evidenceOf(record: EvidenceRecord): EvidenceRecord {
-  if (!('digests' in record)) return record;
+  if (!('digests' in record) && !('overflowFirstPage' in record)) return record;
   const evidence: Record<string, unknown> = { ...record };
   delete evidence['digests'];
+  delete evidence['overflowFirstPage'];
   return evidence as unknown as EvidenceRecord;
 }
 
 /** Records handed to the sink at a time. */
 const freedBatchSize = 2048;
 
-/** Runs recovery steps with their jobs in the pool; results come back in job order. */
-export async function runRecoverySteps(steps: RecoverySteps, run: (job: FreedJob) => Promise<FreedJobResult>): Promise<RecoveredDatabase> {
-  let step = steps.next([]);
-  while (step.done !== true) step = steps.next(await Promise.all(step.value.map(run)));
-  return step.value;
-}
-
-/**
- * Freed-space recovery of the database at `baseOffset` of `file`, jobs in `pool` (in-process when
- * it has no workers). Same result as `recoverFromReader` on the same bytes.
- */
-export async function recoverFreedPooled(
-  file: Pick<EvidenceFile, 'fileSystemPath' | 'location'>,
-  header: DatabaseHeader,
-  path: SourcePath,
-  databaseName: string,
-  pool: WorkerPool,
-  options: RecoverOptions = {},
-  baseOffset = 0,
-): Promise<RecoveredDatabase> {
+export async function scanFreedSpace(file: EvidenceFile, summary: DatabaseSummary, path: SourcePath, sink: EvidenceSink): Promise<void> {
   const source = new FileSource(file.fileSystemPath, file.location);
+  let recovered;
   try {
-    const sizeInBytes = source.sizeInBytes - baseOffset;
-    const reader = new SourcePageReader(source, header.pageSize, baseOffset, sizeInBytes, 256);
-    return await runRecoverySteps(recoverSteps(reader, header, path, databaseName, options), async (job) => {
-      const result = await pool.run({ kind: 'recover-freed', fileSystemPath: file.fileSystemPath, baseOffset, sizeInBytes, pageSize: header.pageSize, job });
-      if (result.freed === undefined) throw new Error('recover-freed task returned no result');
-      return result.freed;
-    });
+    const reader = new SourcePageReader(source, summary.header.pageSize, 0, source.sizeInBytes, 256);
+    recovered = recoverFromReader(reader, summary.header, path, summary.location);
   } finally {
     source.close();
   }
-}
-
-export async function scanFreedSpace(file: EvidenceFile, summary: DatabaseSummary, path: SourcePath, sink: EvidenceSink, pool: WorkerPool): Promise<void> {
-  const recovered = await recoverFreedPooled(file, summary.header, path, summary.location, pool);
   for (const table of recovered.tables) {
     if (table.freed.length === 0) continue;
     await sink.addTable({ database: summary.location, table: table.name, columns: table.columns, withoutRowid: table.withoutRowid });

@@ -176,7 +176,7 @@ async function scanDatabaseWithLogs(database: LogDatabase, group: InputGroup, po
     // Freed space of the main file (freeblocks, gaps, freelist pages, dropped tables) comes right
     // after its live rows, before the WAL's and journal's page versions.
     // Their statuses are decided against the main file's live rows (not the WAL's view).
-    await scanFreedSpace(database.file, database.summary, database.path, sink, pool);
+    await scanFreedSpace(database.file, database.summary, database.path, sink);
     if (wal !== undefined) transactions.push(...(await wal.decodeFrames(pool, sink)));
   } finally {
     wal?.close();

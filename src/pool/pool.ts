@@ -9,7 +9,6 @@ import { fileURLToPath } from 'node:url';
 import { Piscina } from 'piscina';
 import { runTask } from './run-task.js';
 import { unpackRecords } from './record-batch.js';
-import { unpackFreedResult } from './freed-wire.js';
 import { workerExecArgv } from './worker-exec-argv.js';
 import type { Task, TaskResult, WireResult } from './tasks.js';
 
@@ -40,7 +39,6 @@ export class WorkerPool {
       records: unpackRecords(wire.packed),
       issues: [...wire.issues],
       ...(wire.rendered === undefined ? {} : { rendered: wire.rendered }),
-      ...(wire.freed === undefined ? {} : { freed: unpackFreedResult(wire.freed) }),
     };
   }
 

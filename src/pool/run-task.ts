@@ -7,8 +7,6 @@ import { SourcePageReader } from '../sources/page-reader.js';
 import { decodeLivePages } from '../recovery/live-records.js';
 import { decodePageImages } from '../assembly/versions/page-images.js';
 import { packRecords } from './record-batch.js';
-import { runFreedJob } from '../recovery/freed/freed-jobs.js';
-import { packFreedResult } from './freed-wire.js';
 import { renderRecordBatch, type RenderSpec } from '../reports/render.js';
 import type { Task, TaskResult, WireResult } from './tasks.js';
 
@@ -34,15 +32,6 @@ export function runTask(task: Task): TaskResult {
         database?.close();
       }
     }
-    case 'recover-freed': {
-      const source = new FileSource(task.fileSystemPath);
-      try {
-        const reader = new SourcePageReader(source, task.pageSize, task.baseOffset, task.sizeInBytes);
-        return { records: [], issues: [], freed: runFreedJob(reader, task.job) };
-      } finally {
-        source.close();
-      }
-    }
   }
 }
 
@@ -59,7 +48,6 @@ export function runWireTask(task: Task): WireResult {
     packed: packRecords(result.records),
     issues: result.issues,
     ...(result.rendered === undefined ? {} : { rendered: result.rendered }),
-    ...(result.freed === undefined ? {} : { freed: packFreedResult(result.freed) }),
   };
 }
 

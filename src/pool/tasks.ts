@@ -4,9 +4,7 @@
  */
 import type { DecodedBatch, LiveDecodeParameters } from '../recovery/live-records.js';
 import type { PageImageDecodeParameters } from '../assembly/versions/page-images.js';
-import type { FreedJob, FreedJobResult } from '../recovery/freed/freed-jobs.js';
 import type { PackedRecords } from './record-batch.js';
-import type { WireFreedResult } from './freed-wire.js';
 import type { RenderSpec, RenderedBatch } from '../reports/render.js';
 
 export interface DecodeLivePagesTask {
@@ -43,29 +41,10 @@ export interface DecodePageImagesTask {
   readonly render?: RenderSpec;
 }
 
-/**
- * Freed-space recovery of a database, page by page (recovery/freed/freed-jobs.ts): live digests,
- * freed cells of live pages, freelist pages. The main thread runs the steps between jobs
- * (recover-database.ts `recoverSteps`).
- */
-export interface RecoverFreedTask {
-  readonly kind: 'recover-freed';
-  /** File system path of the evidence file (opened read-only by the worker). */
-  readonly fileSystemPath: string;
-  /** Where the database starts inside that file. */
-  readonly baseOffset: number;
-  readonly sizeInBytes: number;
-  readonly pageSize: number;
-  readonly job: FreedJob;
-}
+export type Task = DecodeLivePagesTask | DecodePageImagesTask;
 
-export type Task = DecodeLivePagesTask | DecodePageImagesTask | RecoverFreedTask;
-
-/**
- * What a task gives back in-process; with `render`, no records but their rendered text; a
- * `recover-freed` task gives its job's result as `freed` (and no records).
- */
-export type TaskResult = DecodedBatch & { readonly rendered?: RenderedBatch; readonly freed?: FreedJobResult };
+/** What a task gives back in-process; with `render`, no records but their rendered text. */
+export type TaskResult = DecodedBatch & { readonly rendered?: RenderedBatch };
 
 /** What crosses the worker boundary: records packed (record-batch.ts), issues as plain data. */
 export interface WireResult {
@@ -73,6 +52,4 @@ export interface WireResult {
   readonly issues: DecodedBatch['issues'];
   /** Report text of the records (tasks with `render`; `packed` is then empty): UTF-8 bytes and offsets. */
   readonly rendered?: RenderedBatch;
-  /** A `recover-freed` task's result, its records packed. */
-  readonly freed?: WireFreedResult;
 }

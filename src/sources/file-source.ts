@@ -20,7 +20,8 @@ export class FileSource implements ByteSource {
     if (this.#descriptor === undefined) throw new Error(`FileSource ${this.location} is closed`);
     const start = Math.max(0, Math.min(offset, this.sizeInBytes));
     const wanted = Math.max(0, Math.min(offset + length, this.sizeInBytes) - start);
-    const buffer = new Uint8Array(wanted);
+    // Not zero-filled (every byte returned is read first): a plain Uint8Array over its own memory.
+    const buffer = new Uint8Array(Buffer.allocUnsafeSlow(wanted).buffer, 0, wanted);
     let filled = 0;
     while (filled < wanted) {
       const count = readSync(this.#descriptor, buffer, filled, wanted - filled, start + filled);

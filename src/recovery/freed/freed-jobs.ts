@@ -1,14 +1,17 @@
 /**
- * The page-by-page part of freed-space recovery as plain-data jobs, so the same work runs on this
- * thread (recover-database.ts `recoverFromReader`) or in pool workers (the `recover-freed` task of
- * src/pool). A job names pages of one database and what to do with them:
+ * The page-by-page part of freed-space recovery as plain-data jobs (recover-database.ts
+ * `recoverSteps` hands them out, `recoverFromReader` runs them). A job names pages of one database
+ * and what to do with them:
  * - `live-digests`: digests of every live cell (classification) and the live overflow chains
  *   (page roles), plus the fewest fields any live record has (ALTER TABLE ADD COLUMN);
  * - `carve-pages`: freed cells of live b-tree pages (freeblocks, gap, unreached space) for one
  *   table's signature;
  * - `carve-freelist`: freelist trunk and leaf pages, every candidate signature competing.
- * Pure over a PageReader: results are plain data (typed arrays, records, issues). Classification
- * against the live rows stays with the caller, which sees every table's live digests.
+ * Pure over a PageReader: results are plain data (typed arrays, records, issues), so the jobs can
+ * cross a worker boundary. They ran in the pool once and it did not pay on 2 cores (records cost as
+ * much to move as to carve: see src/pipeline/scan-freed.ts); the seam stays for machines where it
+ * may. Classification against the live rows stays with the caller, which sees every table's live
+ * digests.
  */
 import type { Issue } from '../../issues/issue.js';
 import type { SourcePath } from '../../provenance/path.js';

@@ -1,8 +1,8 @@
 /**
  * One database, in one thread: live decode, freed-space carving (freeblocks, gap, fragments,
  * freelist pages, dropped tables), rowid recovery from index entries and classification of every
- * freed record against the live rows. The accuracy benchmark and tests drive it; the pooled scan
- * calls the same pieces (carveFreedCells, carveFreelistPage, classifyFreedRecords) per batch.
+ * freed record against the live rows. The scan (src/pipeline/scan-freed.ts), the raw-image carving,
+ * the accuracy benchmark and the tests all call it.
  *
  * `recoverFromReader` is pure over a PageReader; `recoverDatabase` is the thin wrapper that opens
  * the evidence read-only through FileSource.
@@ -189,9 +189,8 @@ export const freedJobsPerStep = 16;
 /**
  * Freed-space recovery as a sequence of steps: each `yield` hands out jobs (freed-jobs.ts) and
  * receives their results in the same order; everything between steps (schema, plans, rowid
- * recovery, classification) runs on the caller's thread. `recoverFromReader` runs the jobs on this
- * thread; the pipeline (src/pipeline/scan-freed.ts) runs them in the worker pool. Both take the
- * same steps in the same order, so their output is identical.
+ * recovery, classification) runs on the caller's thread. `recoverFromReader` runs the jobs in
+ * place; any driver that returns the results in job order gives the same output.
  */
 export type RecoverySteps = Generator<readonly FreedJob[], RecoveredDatabase, readonly FreedJobResult[]>;
 
@@ -226,7 +225,7 @@ export function* recoverSteps(pageReader: PageReader, header: DatabaseHeader, da
   const plan = planTablePages(reader, header, schema, databasePath);
   issues.push(...schema.issues, ...plan.issues);
 
-  // Page roles live in shared memory: pool workers read them without a copy per job.
+  // Page roles in shared memory: a job run in a worker would read them without a copy.
   const roles = new Uint8Array(new SharedArrayBuffer(reader.pageCount + 1));
   const liveChains = new Map<number, number>();
   const markBtree = (pageNumbers: Iterable<number>): void => {
