@@ -14,7 +14,7 @@ import type { SourcePath } from '../provenance/path.js';
 import { FileSource } from '../sources/file-source.js';
 import type { EvidenceFile } from '../sources/inputs.js';
 import { SourcePageReader } from '../sources/page-reader.js';
-import { recoverFromReader } from '../recovery/freed/recover-database.js';
+import { freedReadAheadBytes, recoverFromReader } from '../recovery/freed/recover-database.js';
 import type { DatabaseSummary } from './scan-database.js';
 import type { EvidenceSink } from './sink.js';
 
@@ -34,7 +34,7 @@ export async function scanFreedSpace(file: EvidenceFile, summary: DatabaseSummar
   const source = new FileSource(file.fileSystemPath, file.location);
   let recovered;
   try {
-    const reader = new SourcePageReader(source, summary.header.pageSize, 0, source.sizeInBytes, 256);
+    const reader = new SourcePageReader(source, summary.header.pageSize, 0, source.sizeInBytes, 256, freedReadAheadBytes);
     recovered = recoverFromReader(reader, summary.header, path, summary.location);
   } finally {
     source.close();

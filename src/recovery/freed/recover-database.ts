@@ -181,6 +181,9 @@ export function indexEntriesOfPage(page: Uint8Array, pageNumber: number, path: S
   return entries;
 }
 
+/** Bytes read ahead on a page-cache miss (b-tree walks visit leaves mostly in file order). */
+export const freedReadAheadBytes = 256 * 1024;
+
 /** Pages per job: enough to amortise a worker round trip, few enough to keep every core busy. */
 export const freedJobPageCount = 32;
 /** Jobs handed out per step: bounds the records in flight (a step's results are consumed in order). */
@@ -497,7 +500,7 @@ export function recoverDatabase(location: string, options: RecoverOptions = {}):
     const headerOutcome = parseDatabaseHeader(source.read(0, 100), 0, path);
     if (headerOutcome.kind === 'parsed') {
       const header = headerOutcome.value;
-      const reader = new SourcePageReader(source, header.pageSize, 0, source.sizeInBytes, 16);
+      const reader = new SourcePageReader(source, header.pageSize, 0, source.sizeInBytes, 128, freedReadAheadBytes);
       return recoverFromReader(reader, header, path, location, options);
     }
     const headerIssues: Issue[] = headerOutcome.kind === 'malformed' ? [...headerOutcome.issues] : [issue('sqlite.header.missing', 'warning', path, 0, `${location}: no SQLite header at ${formatOffset(0)}; page size inferred from page structure`)];
@@ -505,7 +508,7 @@ export function recoverDatabase(location: string, options: RecoverOptions = {}):
     if (guess === undefined) {
       return { location, pageSize: 0, encoding: 1, tables: [], droppedTables: [], issues: headerIssues, counts: { live: 0, freedByState: {}, freedByStatus: {}, indexEntries: 0 } };
     }
-    const reader = new SourcePageReader(source, guess.pageSize, 0, source.sizeInBytes, 16);
+    const reader = new SourcePageReader(source, guess.pageSize, 0, source.sizeInBytes, 128, freedReadAheadBytes);
     return recoverHeaderlessDatabase(reader, path, location, options, headerIssues);
   } finally {
     source.close();
