@@ -29,13 +29,25 @@ export const minimumBtreePageShare = 0.5;
 /** Files larger than this without a header are always carved as raw images. */
 export const maximumHeaderlessSizeInBytes = 4 * 1024 ** 3;
 
+/**
+ * The page grid of a file without a header that looks like a database file whose page 1 is lost
+ * (most sampled pages are b-tree pages at one page size from offset 0), else undefined: then it is
+ * carved as a raw image. `readInputs` asks the same question to know which files to scan first.
+ */
+export function headerlessDatabaseGrid(source: ByteSource, path: SourcePath): { pageSize: number; plausiblePageCount: number; sampledPageCount: number } | undefined {
+  if (source.sizeInBytes > maximumHeaderlessSizeInBytes) return undefined;
+  const guess = inferPageSize((offset, length) => source.read(offset, length), source.sizeInBytes, path, headerlessSamplePageCount);
+  if (guess === undefined) return undefined;
+  const sampled = Math.min(headerlessSamplePageCount, Math.floor(source.sizeInBytes / guess.pageSize)) - 1;
+  if (guess.plausiblePageCount < 2 || guess.plausiblePageCount < sampled * minimumBtreePageShare) return undefined;
+  return { pageSize: guess.pageSize, plausiblePageCount: guess.plausiblePageCount, sampledPageCount: sampled };
+}
+
 /** Returns false (nothing reported) when the file does not look like a database file with its header lost. */
 export async function scanHeaderlessDatabase(file: EvidenceFile, source: ByteSource, path: SourcePath, sink: EvidenceSink, schemaSql: string | undefined): Promise<boolean> {
-  if (source.sizeInBytes > maximumHeaderlessSizeInBytes) return false;
-  const guess = inferPageSize((offset, length) => source.read(offset, length), source.sizeInBytes, path, headerlessSamplePageCount);
+  const guess = headerlessDatabaseGrid(source, path);
   if (guess === undefined) return false;
-  const sampled = Math.min(headerlessSamplePageCount, Math.floor(source.sizeInBytes / guess.pageSize)) - 1;
-  if (guess.plausiblePageCount < 2 || guess.plausiblePageCount < sampled * minimumBtreePageShare) return false;
+  const sampled = guess.sampledPageCount;
   const lost = issue(
     'sqlite.header.lost',
     'warning',

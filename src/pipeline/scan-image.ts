@@ -11,7 +11,8 @@ import type { EvidenceRecord } from '../evidence/record.js';
 import { issue } from '../issues/issue.js';
 import { filePath } from '../provenance/path.js';
 import type { EvidenceFile } from '../sources/inputs.js';
-import { carveImage } from '../assembly/carve/carve-image.js';
+import { carveImage, carveScannedImage } from '../assembly/carve/carve-image.js';
+import type { ImageScan } from '../scanning/scan-image.js';
 import { recoverFromReader } from '../recovery/freed/recover-database.js';
 import { evidenceOf } from './scan-freed.js';
 import type { SightedRecord } from '../assembly/carve/carved-records.js';
@@ -30,8 +31,13 @@ function withSightings(sighted: SightedRecord): EvidenceRecord {
 }
 
 /** Returns false when the scan found nothing to report (the caller then says so). */
-export async function scanRawImage(file: EvidenceFile, workers: number, sink: EvidenceSink, quiet = false): Promise<boolean> {
-  const carved = await carveImage(file.fileSystemPath, { workers: Math.max(0, workers), location: file.location, hash: false, progress: { quiet } });
+/**
+ * Carves one raw image into the sink. `scanned`: its windowed scan from `readInputs`, which hashed
+ * it alongside; without it (a file that only turned out to be an image here) it is scanned now,
+ * unhashed, since its hashes were taken by a read of their own.
+ */
+export async function scanRawImage(file: EvidenceFile, workers: number, sink: EvidenceSink, quiet = false, scanned?: ImageScan): Promise<boolean> {
+  const carved = scanned !== undefined ? carveScannedImage(scanned) : await carveImage(file.fileSystemPath, { workers: Math.max(0, workers), location: file.location, hash: false, progress: { quiet } });
   try {
     const { records, schemas, issues } = carved.records();
     await sink.addIssues([...carved.issues, ...issues]);

@@ -1,6 +1,7 @@
 /**
- * The whole scan: expand inputs, hash them while the pipeline reads them, decode each database
- * (with its siblings), re-check the hashes at the end.
+ * The whole scan: expand inputs, read each once up front (hash it; a raw image is scanned with its
+ * hashes alongside), decode each database (with its siblings) and carve each image, then check at
+ * the end that no input changed (re-hash, or file identity for images hashed during their scan).
  */
 import { formatOffset } from '../bytes/offsets.js';
 import type { Issue } from '../issues/issue.js';
@@ -9,13 +10,18 @@ import { filePath } from '../provenance/path.js';
 import { FileSource } from '../sources/file-source.js';
 import type { InputHashes } from '../sources/hash.js';
 import { hashFile } from '../sources/hash.js';
-import type { EvidenceFile, InputGroup } from '../sources/inputs.js';
+import type { EvidenceFile, ExpandedInputs, InputGroup } from '../sources/inputs.js';
+import type { FileIdentity } from '../sources/split-raw.js';
+import { changedFiles, fileIdentities, splitSegmentPaths } from '../sources/split-raw.js';
+import type { ImageScan } from '../scanning/scan-image.js';
+import { scanImage } from '../scanning/scan-image.js';
+import type { InputHashingPass, InputVerificationMethod } from '../reports/types.js';
 import type { TransactionRow } from '../reports/types.js';
 import { expandInputs } from '../sources/inputs.js';
 import type { WorkerPool } from '../pool/pool.js';
 import { classifyInput } from './classify.js';
 import { scanFreedSpace } from './scan-freed.js';
-import { scanHeaderlessDatabase } from './scan-headerless.js';
+import { headerlessDatabaseGrid, scanHeaderlessDatabase } from './scan-headerless.js';
 import { scanRawImage } from './scan-image.js';
 import { decodeDatabase, describeDatabase } from './scan-database.js';
 import { scanJournal } from './scan-journal.js';
@@ -24,36 +30,128 @@ import { hintFromSummary, schemaHintFromFile } from './scan-log.js';
 import { prepareWal } from './scan-wal.js';
 import type { EvidenceSink } from './sink.js';
 
+/** What the end-of-run check found for one input (aligned with the expanded files). */
 export interface InputVerification {
   readonly file: EvidenceFile;
+  /** `re-hash`: `hashes` are the hashes at the end; `file-identity`: the scan-read hashes, not re-read. */
+  readonly method: InputVerificationMethod;
   readonly hashes: InputHashes;
-  /** Hashes computed again at the end of the run equal the first ones. */
+  /** Same hashes (re-hash), or same size, times and inode (file identity), at the end as at the start. */
   readonly unchanged: boolean;
 }
 
-/** Hashes every evidence file (SHA-256 and MD5 in one streaming pass each). */
-export async function hashInputs(files: readonly EvidenceFile[]): Promise<InputHashes[]> {
-  const out: InputHashes[] = [];
-  for (const file of files) out.push(await hashFile(file.fileSystemPath));
+/**
+ * One input as first read: its hashes, when they were taken and, for a raw image, the scan that
+ * took them (its hits wait there until the image's turn in the pipeline).
+ */
+export interface InputReading {
+  readonly file: EvidenceFile;
+  readonly hashes: InputHashes;
+  readonly hashedDuring: InputHashingPass;
+  /** Size, times and inode before the first byte was read (the file-identity check compares with it). */
+  readonly identityAtStart: FileIdentity;
+  /** The windowed scan of a raw image, hashed alongside (absent for every other input). */
+  readonly scan?: ImageScan;
+}
+
+export interface ReadInputsOptions {
+  /** Pool workers for the raw-image scans (0: in-process). */
+  readonly workers?: number | undefined;
+  readonly quiet?: boolean | undefined;
+}
+
+/**
+ * Reads every input once before the pipeline proper, hashing it (SHA-256 and MD5):
+ * - a raw image (a main file that is not a database, WAL or journal by its first bytes nor by its
+ *   name, and not part of a split set) is scanned here, with its hashes computed alongside over
+ *   the very bytes the scan reads: one read of the whole image, not three (hash, scan, re-hash);
+ * - every other input (databases, WALs, journals, -shm, empty files, split segments) is hashed by
+ *   a read of its own. Those files are read piecemeal by several stages (live pages, freed space,
+ *   WAL frames in workers), so there is no single sequential pass to hash alongside, and they are
+ *   small beside images: a second read costs little and the end-of-run re-hash stays exact.
+ * Memory: the scans' packed hits (about 41 bytes each) wait until their image is carved.
+ */
+export async function readInputs(expanded: ExpandedInputs, options: ReadInputsOptions = {}): Promise<InputReading[]> {
+  const mains = new Set(expanded.groups.map((group) => group.main.fileSystemPath));
+  const out: InputReading[] = [];
+  for (const file of expanded.files) {
+    const identityAtStart = fileIdentities([file.fileSystemPath])[0] as FileIdentity;
+    if (mains.has(file.fileSystemPath) && isRawImageCandidate(file)) {
+      const scan = await scanImage(file.fileSystemPath, { workers: Math.max(0, options.workers ?? 0), location: file.location, hash: true, progress: { quiet: options.quiet === true } });
+      if (scan.hashes !== undefined) {
+        out.push({ file, hashes: { sha256: scan.hashes.sha256, md5: scan.hashes.md5, sizeInBytes: scan.hashes.sizeInBytes }, hashedDuring: 'scan-read', identityAtStart, scan });
+        continue;
+      }
+    }
+    out.push({ file, hashes: await hashFile(file.fileSystemPath), hashedDuring: 'separate-read-before-scan', identityAtStart });
+  }
   return out;
 }
 
 /**
- * Re-hashes every input at the end of a run; a difference is an error-severity issue
- * (`input.changed-during-scan`) since every offset in the report may then be wrong.
+ * What scanGroup will carve as a raw image, judged the same way: no database, WAL or journal
+ * header, no log name, and not a database file whose page 1 is lost.
  */
-export async function verifyInputs(files: readonly EvidenceFile[], first: readonly InputHashes[], sink: EvidenceSink): Promise<InputVerification[]> {
+function isRawImageCandidate(file: EvidenceFile): boolean {
+  if (file.location.endsWith('-journal') || file.location.endsWith('-wal')) return false;
+  if (splitSegmentPaths(file.fileSystemPath).length > 1) return false;
+  let source: FileSource | undefined;
+  try {
+    source = new FileSource(file.fileSystemPath, file.location);
+    return classifyInput(source.read(0, 100)) === 'unknown' && headerlessDatabaseGrid(source, filePath(file.location)) === undefined;
+  } catch {
+    return false;
+  } finally {
+    source?.close();
+  }
+}
+
+export interface VerifyInputsOptions {
+  /** Re-hash every input at the end, raw images included (`--verify-hashes`). */
+  readonly rehashAll?: boolean | undefined;
+}
+
+/**
+ * Checks at the end of a run that no input changed while it was read; a change is an
+ * error-severity issue (`input.changed-during-scan`) since every offset in the report may then
+ * be wrong.
+ * - Inputs hashed by a read of their own are hashed again and compared (`re-hash`).
+ * - Raw images hashed during their scan are not read a third time (`file-identity`): their size,
+ *   modification time, change time and inode must equal those taken before the scan's first read.
+ *   Any write through the file system changes the modification and change times (the change time
+ *   cannot be set back by a user), so this catches what a re-hash catches short of a write
+ *   beneath the file system (a raw block device, a clock set back). A scan that itself saw the
+ *   file change (identity or size at the end of the scan) counts as changed. `rehashAll` re-hashes
+ *   them as well, for an examiner who wants the full second read.
+ */
+export async function verifyInputs(readings: readonly InputReading[], sink: EvidenceSink, options: VerifyInputsOptions = {}): Promise<InputVerification[]> {
   const out: InputVerification[] = [];
   const changed: Issue[] = [];
-  for (const [index, file] of files.entries()) {
-    const before = first[index] as InputHashes;
+  for (const reading of readings) {
+    const { file, hashes: before } = reading;
+    if (reading.hashedDuring === 'scan-read' && options.rehashAll !== true) {
+      const now = fileIdentities([file.fileSystemPath]);
+      const sameIdentity = changedFiles([reading.identityAtStart], now).length === 0;
+      const unchanged = sameIdentity && reading.scan?.changedDuringScan !== true;
+      if (!sameIdentity) {
+        const end = now[0] as FileIdentity;
+        changed.push(
+          issue('input.changed-during-scan', 'error', filePath(file.location), 0, `${file.location} changed while it was read: size, modification time, change time or inode differ between the start and the end of the run (size ${reading.identityAtStart.sizeInBytes} then ${end.sizeInBytes}); the hashes describe the bytes the scan read`, {
+            sizeAtStart: reading.identityAtStart.sizeInBytes,
+            sizeAtEnd: end.sizeInBytes,
+          }),
+        );
+      }
+      out.push({ file, method: 'file-identity', hashes: before, unchanged });
+      continue;
+    }
     let again: InputHashes;
     try {
       again = await hashFile(file.fileSystemPath);
     } catch {
       again = { sha256: '', md5: '', sizeInBytes: -1 };
     }
-    const unchanged = again.sha256 === before.sha256 && again.md5 === before.md5 && again.sizeInBytes === before.sizeInBytes;
+    const unchanged = again.sha256 === before.sha256 && again.md5 === before.md5 && again.sizeInBytes === before.sizeInBytes && reading.scan?.changedDuringScan !== true;
     if (!unchanged) {
       changed.push(
         issue('input.changed-during-scan', 'error', filePath(file.location), 0, `${file.location} changed while it was read: SHA-256 ${before.sha256} at the start, ${again.sha256 || 'unreadable'} at the end`, {
@@ -62,7 +160,7 @@ export async function verifyInputs(files: readonly EvidenceFile[], first: readon
         }),
       );
     }
-    out.push({ file, hashes: again, unchanged });
+    out.push({ file, method: 're-hash', hashes: again, unchanged });
   }
   if (changed.length > 0) await sink.addIssues(changed);
   return out;
@@ -79,23 +177,27 @@ export interface ScanOptions {
   readonly schemaLocation?: string | undefined;
   /** No progress bar on stderr (the raw-image scan draws one only when stderr is a terminal). */
   readonly quiet?: boolean | undefined;
+  /** From `readInputs`: raw images already scanned (and hashed) are carved from their scan. */
+  readonly readings?: readonly InputReading[] | undefined;
 }
 
 /** Runs every input group through the pipeline, in input order. */
 export async function scanGroups(groups: readonly InputGroup[], pool: WorkerPool, sink: EvidenceSink, options: ScanOptions = {}): Promise<void> {
   const hints = new SchemaHints(groups, options);
-  for (const group of groups) await scanGroup(group, pool, sink, hints, options.quiet === true);
+  const scans = new Map<string, ImageScan>();
+  for (const reading of options.readings ?? []) if (reading.scan !== undefined) scans.set(reading.file.fileSystemPath, reading.scan);
+  for (const group of groups) await scanGroup(group, pool, sink, hints, options.quiet === true, scans.get(group.main.fileSystemPath));
 }
 
-/** Convenience for tests: expand, scan, verify. */
-export async function scanInputs(inputLocations: readonly string[], pool: WorkerPool, sink: EvidenceSink, options: ScanOptions = {}): Promise<InputVerification[]> {
+/** Convenience for tests: expand, read (hash; scan raw images), decode, verify. */
+export async function scanInputs(inputLocations: readonly string[], pool: WorkerPool, sink: EvidenceSink, options: ScanOptions & VerifyInputsOptions = {}): Promise<InputVerification[]> {
   const expanded = expandInputs(inputLocations);
-  const first = await hashInputs(expanded.files);
+  const readings = await readInputs(expanded, { workers: pool.workerCount, quiet: options.quiet ?? true });
   if (expanded.files.length === 0) {
     await sink.addIssues([issue('input.no-evidence', 'warning', filePath(inputLocations.join(', ') || '.'), 0, `No files found in ${inputLocations.join(', ')}`)]);
   }
-  await scanGroups(expanded.groups, pool, sink, options);
-  return verifyInputs(expanded.files, first, sink);
+  await scanGroups(expanded.groups, pool, sink, { ...options, readings });
+  return verifyInputs(readings, sink, options);
 }
 
 /**
@@ -215,7 +317,7 @@ async function scanStrayLog(file: EvidenceFile, kind: 'wal' | 'journal', pool: W
   return true;
 }
 
-async function scanGroup(group: InputGroup, pool: WorkerPool, sink: EvidenceSink, hints: SchemaHints, quiet: boolean): Promise<void> {
+async function scanGroup(group: InputGroup, pool: WorkerPool, sink: EvidenceSink, hints: SchemaHints, quiet: boolean, scanned: ImageScan | undefined): Promise<void> {
   const file = group.main;
   const path = filePath(file.location);
   let source: FileSource;
@@ -253,7 +355,7 @@ async function scanGroup(group: InputGroup, pool: WorkerPool, sink: EvidenceSink
         if (strayKind !== undefined && (await scanStrayLog(file, strayKind, pool, sink, hints))) break;
         // A database file whose page 1 is lost; anything else goes to the raw-image carving.
         if (await scanHeaderlessDatabase(file, source, path, sink, await hints.schemaSql(sink))) break;
-        if (!(await scanRawImage(file, pool.workerCount, sink, quiet))) {
+        if (!(await scanRawImage(file, pool.workerCount, sink, quiet, scanned))) {
           await sink.addIssues([
             issue('input.not-recognised', 'info', path, 0, `${file.location}: no SQLite, WAL or journal header at ${formatOffset(0)} and no SQLite structure anywhere in it (headers, b-tree pages, WAL frames, journal records); the file is hashed and listed only`),
           ]);

@@ -111,7 +111,8 @@ export function dfxmlDiskImageOpen(input: ReportInput, index: number): string {
   const name = isSafeXmlAttribute(input.path) ? `path="${escapeXmlAttribute(input.path)}"` : `path-hex="${utf8Hex(input.path)}"`;
   return [
     '  <diskimageobject>',
-    `    <ex:input index="${index}" ${name}/>`,
+    // How the hashes below were taken (types.ts ReportInput.hashedDuring), when the run said so.
+    `    <ex:input index="${index}" ${name}${input.hashedDuring === undefined ? '' : ` hashed_during="${input.hashedDuring}"`}/>`,
     '    <byte_runs>',
     `      <byte_run img_offset="0" len="${input.sizeInBytes}">`,
     `        <hashdigest type="sha256">${escapeXmlAttribute(input.sha256.toLowerCase())}</hashdigest>`,

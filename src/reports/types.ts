@@ -17,7 +17,16 @@ export interface ReportInput {
   readonly sha256: string;
   /** Lowercase hex. */
   readonly md5: string;
+  /**
+   * When the hashes above were computed. `separate-read-before-scan`: a read of the whole file of
+   * its own, before anything else read it (databases, WALs, journals); `scan-read`: during the
+   * raw-image scan's single read, over exactly the bytes the scan saw (hash-alongside.ts). Absent
+   * in reports written before this field existed (then: a separate read before the scan).
+   */
+  readonly hashedDuring?: InputHashingPass;
 }
+
+export type InputHashingPass = 'separate-read-before-scan' | 'scan-read';
 
 /**
  * Where the program ran, for DFXML `execution_environment` and `library`. Defaults to
@@ -55,13 +64,22 @@ export interface ReportRun {
   readonly environment?: ExecutionEnvironment;
 }
 
-/** The per-input re-hash done at the end of the run (aligned by index with `ReportRun.inputs`). */
+/**
+ * The per-input check done at the end of the run (aligned by index with `ReportRun.inputs`).
+ * - `re-hash` (also when absent): the whole file hashed again; `sha256`/`md5` are those hashes.
+ * - `file-identity`: an input hashed during the scan's single read is not read a third time; its
+ *   size, modification time, change time and inode at the end of the run are compared with those
+ *   taken before its first byte was read. `sha256` and `md5` are then empty (nothing was re-hashed).
+ */
 export interface InputVerification {
+  readonly method?: InputVerificationMethod;
   readonly sha256: string;
   readonly md5: string;
-  /** The caller's verdict; the manifest records it AND-ed with a comparison of both hashes. */
+  /** The caller's verdict; for `re-hash` the manifest records it AND-ed with a comparison of both hashes. */
   readonly unchanged: boolean;
 }
+
+export type InputVerificationMethod = 're-hash' | 'file-identity';
 
 export interface FinishInput {
   /** Given by the caller: reports never read the clock. */

@@ -599,15 +599,19 @@ export class ReportWriter {
   private buildManifest(input: FinishInput, outputs: readonly ManifestOutput[]): Manifest {
     const inputs: ManifestInput[] = this.run.inputs.map((reportInput, index) => {
       const verification = input.inputsVerified[index] as FinishInput['inputsVerified'][number];
+      // A file-identity check re-hashes nothing: its verdict stands alone (types.ts).
       const unchanged =
-        verification.unchanged && verification.sha256.toLowerCase() === reportInput.sha256.toLowerCase() && verification.md5.toLowerCase() === reportInput.md5.toLowerCase();
+        verification.unchanged &&
+        (verification.method === 'file-identity' ||
+          (verification.sha256.toLowerCase() === reportInput.sha256.toLowerCase() && verification.md5.toLowerCase() === reportInput.md5.toLowerCase()));
       return {
         path: reportInput.path,
         absolutePath: reportInput.absolutePath,
         sizeInBytes: reportInput.sizeInBytes,
         sha256: reportInput.sha256,
         md5: reportInput.md5,
-        verifiedAtEnd: { sha256: verification.sha256, md5: verification.md5, unchanged },
+        ...(reportInput.hashedDuring === undefined ? {} : { hashedDuring: reportInput.hashedDuring }),
+        verifiedAtEnd: { ...(verification.method === undefined ? {} : { method: verification.method }), sha256: verification.sha256, md5: verification.md5, unchanged },
       };
     });
     const manifest: Manifest = {

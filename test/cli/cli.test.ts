@@ -64,6 +64,35 @@ describe('exhume CLI', () => {
     }
   });
 
+  it('records in manifest.json and report.xml when each input was hashed and how it was checked at the end', () => {
+    const sums = (location: string) => ({
+      sha256: execFileSync('sha256sum', [location], { encoding: 'utf8' }).split(' ')[0],
+      md5: execFileSync('md5sum', [location], { encoding: 'utf8' }).split(' ')[0],
+    });
+    const database = 'samples/pos-ledger/trans.db';
+    // A raw image: the ledger at an odd sector inside bytes that are no database.
+    mkdirSync(join(directory, 'hashing-evidence'));
+    const image = join(directory, 'hashing-evidence', 'emmc.img');
+    writeFileSync(image, Buffer.concat([Buffer.alloc(512 * 33, 0x5a), readFileSync(database), Buffer.alloc(4096, 0xa5)]));
+    for (const verify of [false, true]) {
+      const out = join(directory, `hashing-${verify}`);
+      expect(run(['scan', image, database, '--out', out, '--quiet', ...(verify ? ['--verify-hashes'] : [])]).status).toBe(0);
+      const manifest = JSON.parse(readFileSync(join(out, 'manifest.json'), 'utf8')) as { inputs: Record<string, unknown>[] };
+      expect(manifest.inputs.map((input) => ({ path: input['path'], sha256: input['sha256'], md5: input['md5'], hashedDuring: input['hashedDuring'], verifiedAtEnd: input['verifiedAtEnd'] }))).toEqual([
+        {
+          path: image,
+          ...sums(image),
+          hashedDuring: 'scan-read',
+          verifiedAtEnd: verify ? { method: 're-hash', ...sums(image), unchanged: true } : { method: 'file-identity', sha256: '', md5: '', unchanged: true },
+        },
+        { path: database, ...sums(database), hashedDuring: 'separate-read-before-scan', verifiedAtEnd: { method: 're-hash', ...sums(database), unchanged: true } },
+      ]);
+      const xml = readFileSync(join(out, 'report.xml'), 'utf8');
+      expect(xml).toContain(`<ex:input index="0" path="${image}" hashed_during="scan-read"/>`);
+      expect(xml).toContain(`<ex:input index="1" path="${database}" hashed_during="separate-read-before-scan"/>`);
+    }
+  });
+
   it('exits 0 with an issue for a file that is not a database', () => {
     const evidence = join(directory, 'evidence');
     mkdirSync(evidence);

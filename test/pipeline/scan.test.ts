@@ -1,9 +1,11 @@
 import { execFileSync } from 'node:child_process';
-import { writeFileSync } from 'node:fs';
+import { closeSync, openSync, readFileSync, utimesSync, writeFileSync, writeSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { WorkerPool } from '../../src/pool/pool.js';
-import { scanInputs } from '../../src/pipeline/scan.js';
+import { readInputs, scanInputs, verifyInputs } from '../../src/pipeline/scan.js';
+import { expandInputs } from '../../src/sources/inputs.js';
+import { hashFile } from '../../src/sources/hash.js';
 import { MemorySink } from '../../src/pipeline/sink.js';
 import { renderPath } from '../../src/provenance/path.js';
 import { hasSqlite3, makeTempDir, oracleRows, removeDir, userTables } from '../support/sqlite3.js';
@@ -87,6 +89,109 @@ describe('scan pipeline', () => {
     const offsets = (sink: MemorySink, shift: number) => sink.records.map((record) => `${record.state}/${record.status}@${(record.imageOffset ?? 0) - shift}`).sort();
     expect(offsets(carved, start)).toEqual(offsets(direct, 0));
     for (const record of carved.records) expect(image.subarray(record.imageOffset as number, (record.imageOffset as number) + record.lengthInBytes).equals(database.subarray((record.imageOffset as number) - start, (record.imageOffset as number) - start + record.lengthInBytes))).toBe(true);
+  });
+
+  describe('input hashing', () => {
+    function plantedImage(name: string): string {
+      const location = join(directory, name);
+      writeFileSync(location, Buffer.concat([Buffer.alloc(512 * 77, 0x5a), readFileSync(ledger), Buffer.alloc(512 * 3, 0xa5)]));
+      return location;
+    }
+
+    it('hashes a raw image during its scan (as a separate read hashes it) and checks it at the end without re-reading it', async () => {
+      const image = plantedImage('hashed-once.img');
+      const expanded = expandInputs([image, ledger]);
+      const readings = await readInputs(expanded, { workers: 0, quiet: true });
+      expect(readings.map((reading) => [reading.hashedDuring, reading.scan !== undefined])).toEqual([
+        ['scan-read', true],
+        ['separate-read-before-scan', false],
+      ]);
+      expect(readings.map((reading) => reading.hashes)).toEqual([await hashFile(image), await hashFile(ledger)]);
+      const sink = new MemorySink();
+      const verified = await verifyInputs(readings, sink);
+      expect(verified.map((entry) => [entry.method, entry.unchanged])).toEqual([
+        ['file-identity', true],
+        ['re-hash', true],
+      ]);
+      expect(sink.issues).toEqual([]);
+      const rehashed = await verifyInputs(readings, sink, { rehashAll: true });
+      expect(rehashed.map((entry) => [entry.method, entry.unchanged])).toEqual([
+        ['re-hash', true],
+        ['re-hash', true],
+      ]);
+      expect(rehashed[0]?.hashes).toEqual(readings[0]?.hashes);
+    });
+
+    it('carves the same records from a scan done while hashing as from a scan of its own', async () => {
+      const image = plantedImage('same-records.img');
+      const prepared = new MemorySink();
+      await scanInputs([image], new WorkerPool(0), prepared);
+      const alone = new MemorySink();
+      const { scanRawImage } = await import('../../src/pipeline/scan-image.js');
+      const [file] = expandInputs([image]).files;
+      await scanRawImage(file as NonNullable<typeof file>, 0, alone, true);
+      expect(comparable(prepared).records).toEqual(comparable(alone).records);
+      expect(prepared.records.length).toBeGreaterThan(50);
+    });
+
+    it('reports a raw image rewritten in place after its scan (same size), by its times, and by a re-hash', async () => {
+      for (const rehashAll of [false, true]) {
+        const image = plantedImage(`rewritten-${rehashAll}.img`);
+        const readings = await readInputs(expandInputs([image]), { workers: 0, quiet: true });
+        const descriptor = openSync(image, 'r+');
+        try {
+          writeSync(descriptor, Uint8Array.of(0x42), 0, 1, 100);
+        } finally {
+          closeSync(descriptor);
+        }
+        const sink = new MemorySink();
+        const [verified] = await verifyInputs(readings, sink, { rehashAll });
+        expect(verified?.unchanged).toBe(false);
+        expect(verified?.method).toBe(rehashAll ? 're-hash' : 'file-identity');
+        expect(sink.issues.map((problem) => [problem.code, problem.severity])).toEqual([['input.changed-during-scan', 'error']]);
+        expect(sink.issues[0]?.message).toBe(
+          rehashAll
+            ? `${image} changed while it was read: SHA-256 ${readings[0]?.hashes.sha256} at the start, ${(await hashFile(image)).sha256} at the end`
+            : `${image} changed while it was read: size, modification time, change time or inode differ between the start and the end of the run (size ${readings[0]?.hashes.sizeInBytes} then ${readings[0]?.hashes.sizeInBytes}); the hashes describe the bytes the scan read`,
+        );
+      }
+    });
+
+    it('catches a rewrite whose modification time was put back (the change time moves)', async () => {
+      const image = plantedImage('times-reset.img');
+      const readings = await readInputs(expandInputs([image]), { workers: 0, quiet: true });
+      const before = readings[0]?.identityAtStart;
+      await new Promise((resolve) => setTimeout(resolve, 20));
+      const descriptor = openSync(image, 'r+');
+      try {
+        writeSync(descriptor, Uint8Array.of(0x42), 0, 1, 100);
+      } finally {
+        closeSync(descriptor);
+      }
+      utimesSync(image, new Date((before?.modifiedMilliseconds ?? 0) / 1), new Date((before?.modifiedMilliseconds ?? 0) / 1));
+      const sink = new MemorySink();
+      const [verified] = await verifyInputs(readings, sink);
+      expect(verified?.unchanged).toBe(false);
+    });
+
+    it('reports a raw image that changes while its scan reads it', async () => {
+      const image = plantedImage('growing.img');
+      const { scanImage } = await import('../../src/scanning/scan-image.js');
+      const scan = await scanImage(image, {
+        workers: 0,
+        windowSizeInBytes: 64 * 1024,
+        progress: { quiet: true },
+        onWindow: (_result, window) => {
+          if (window.index === 1) writeFileSync(image, Buffer.alloc(512), { flag: 'a' });
+        },
+      });
+      expect(scan.changedDuringScan).toBe(true);
+      const [file] = expandInputs([image]).files;
+      const reading = { file: file as NonNullable<typeof file>, hashes: { sha256: scan.hashes?.sha256 ?? '', md5: scan.hashes?.md5 ?? '', sizeInBytes: scan.hashes?.sizeInBytes ?? 0 }, hashedDuring: 'scan-read' as const, identityAtStart: { fileSystemPath: image, sizeInBytes: 0, modifiedMilliseconds: 0, changedMilliseconds: 0, inode: 0 }, scan };
+      const sink = new MemorySink();
+      const [verified] = await verifyInputs([reading], sink);
+      expect(verified?.unchanged).toBe(false);
+    });
   });
 
   it('decodes the damaged sample (page 1 zeroed, truncated mid-page) as a database whose header is lost', async () => {

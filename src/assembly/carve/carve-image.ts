@@ -19,7 +19,7 @@ import { filePath } from '../../provenance/path.js';
 import type { AlongsideHashes } from '../../scanning/hash-alongside.js';
 import type { Hit, PackedHits } from '../../scanning/hits.js';
 import { countHitsByKind, unpackHits } from '../../scanning/hits.js';
-import type { ImageScanTiming, ScanImageOptions } from '../../scanning/scan-image.js';
+import type { ImageScan, ImageScanTiming, ScanImageOptions } from '../../scanning/scan-image.js';
 import { scanImage } from '../../scanning/scan-image.js';
 import { ScanPool } from '../../scanning/scan-pool.js';
 import type { ByteSource } from '../../sources/byte-source.js';
@@ -63,7 +63,16 @@ export interface CarvedImage extends Omit<CarrierSet, 'databases' | 'issues'> {
  * for and the compiled worker module is missing.
  */
 export async function carveImage(location: string, options: CarveImageOptions = {}): Promise<CarvedImage> {
-  const scan = await scanImage(location, options);
+  return carveScannedImage(await scanImage(location, options));
+}
+
+/**
+ * Carves an image whose windows were already scanned (and hashed) by `scanImage`: the pipeline
+ * scans raw images first, while hashing them, and carves each at its turn without reading the
+ * whole image again. Only the carriers' own pages are read here.
+ * @throws the file system's error when the image cannot be opened again.
+ */
+export function carveScannedImage(scan: ImageScan): CarvedImage {
   const source = openSegments(scan.fileSystemPaths, scan.location);
   try {
     const hits = unpackHits(scan.hits);

@@ -6,7 +6,8 @@ import type { Issue } from '../../issues/issue.js';
 import { issueSortKey } from '../../issues/issue.js';
 import { expandInputs } from '../../sources/inputs.js';
 import { WorkerPool } from '../../pool/pool.js';
-import { hashInputs, scanGroups, verifyInputs } from '../../pipeline/scan.js';
+import { readInputs, scanGroups, verifyInputs } from '../../pipeline/scan.js';
+import { prepareOutputDirectory } from '../../reports/output-directory.js';
 import type { EvidenceSink } from '../../pipeline/sink.js';
 import type { RenderedBatch } from '../../reports/render.js';
 import type { TransactionRow } from '../../reports/types.js';
@@ -23,6 +24,7 @@ export interface ScanArguments {
   readonly force: boolean;
   readonly quiet: boolean;
   readonly schema?: string | undefined;
+  readonly verifyHashes: boolean;
 }
 
 const formats = ['csv', 'xml'] as const;
@@ -36,20 +38,31 @@ export async function runScan(argv: ScanArguments, commandLine: readonly string[
     throw new CliUsageError(expanded.unreadable.map((entry) => `cannot read ${entry.location}: ${entry.message}`).join('; '));
   }
   const startTime = new Date();
-  const hashes = await hashInputs(expanded.files);
+  // Nothing is ever written into an input's folder: the folders given and every input's parent.
+  const protectedPaths = [...argv.inputs, ...expanded.files.map((file) => dirname(file.fileSystemPath))];
+  // The folder is checked before the inputs are read (a raw image's scan can take long); the
+  // writer checks it again when it opens.
+  const precheck = await prepareOutputDirectory(argv.out, { force: argv.force, inputPaths: [...expanded.files.map((file) => file.fileSystemPath), ...protectedPaths] });
+  if (precheck.kind === 'refused') throw new CliUsageError(precheck.message);
+  if (expanded.files.length === 0) throw new CliUsageError(`no files found in ${argv.inputs.join(', ')}`);
+  // Every input read once up front: hashed, and raw images scanned with their hashes alongside.
+  const readStarted = performance.now();
+  const readings = await readInputs(expanded, { workers: argv.workers, quiet: argv.quiet });
+  const readMilliseconds = performance.now() - readStarted;
   const opened = await openReportWriter(
     argv.out,
     {
       tool: { name: 'exhume', version: toolVersion(), compiler: 'tsc' },
       commandLine,
-      options: { workers: argv.workers, format: chosenFormats, excel: argv.excel, force: argv.force, ...(argv.schema === undefined ? {} : { schema: argv.schema }) },
+      options: { workers: argv.workers, format: chosenFormats, excel: argv.excel, force: argv.force, verifyHashes: argv.verifyHashes, ...(argv.schema === undefined ? {} : { schema: argv.schema }) },
       startTime,
       inputs: expanded.files.map((file, index) => ({
         path: file.location,
         absolutePath: file.fileSystemPath,
         sizeInBytes: file.sizeInBytes,
-        sha256: hashes[index]?.sha256 ?? '',
-        md5: hashes[index]?.md5 ?? '',
+        sha256: readings[index]?.hashes.sha256 ?? '',
+        md5: readings[index]?.hashes.md5 ?? '',
+        hashedDuring: readings[index]?.hashedDuring ?? 'separate-read-before-scan',
       })),
     },
     {
@@ -57,8 +70,7 @@ export async function runScan(argv: ScanArguments, commandLine: readonly string[
       excel: argv.excel,
       csv: chosenFormats.includes('csv'),
       xml: chosenFormats.includes('xml'),
-      // Nothing is ever written into an input's folder: the folders given and every input's parent.
-      protectedPaths: [...argv.inputs, ...expanded.files.map((file) => dirname(file.fileSystemPath))],
+      protectedPaths,
     },
   );
   if (opened.kind === 'refused') throw new CliUsageError(opened.message);
@@ -94,17 +106,19 @@ export async function runScan(argv: ScanArguments, commandLine: readonly string[
   const pool = new WorkerPool(argv.workers);
   const scanStarted = performance.now();
   try {
-    if (expanded.files.length === 0) throw new CliUsageError(`no files found in ${argv.inputs.join(', ')}`);
-    await scanGroups(expanded.groups, pool, sink, { schemaLocation: argv.schema, quiet: argv.quiet });
+    await scanGroups(expanded.groups, pool, sink, { schemaLocation: argv.schema, quiet: argv.quiet, readings });
     const scanMilliseconds = performance.now() - scanStarted;
-    const verified = await verifyInputs(expanded.files, hashes, sink);
+    const verified = await verifyInputs(readings, sink, { rehashAll: argv.verifyHashes });
     const keyed = issues.map((problem) => ({ problem, key: issueSortKey(problem) }));
     keyed.sort((a, b) => (a.key < b.key ? -1 : a.key > b.key ? 1 : 0));
     await writer.addIssues(keyed.map((entry) => entry.problem));
     await writer.finish({
       endTime: new Date(),
-      inputsVerified: verified.map((entry) => ({ sha256: entry.hashes.sha256, md5: entry.hashes.md5, unchanged: entry.unchanged })),
-      timings: { scanMilliseconds: Math.round(scanMilliseconds) },
+      inputsVerified: verified.map((entry) =>
+        entry.method === 'file-identity' ? { method: entry.method, sha256: '', md5: '', unchanged: entry.unchanged } : { method: entry.method, sha256: entry.hashes.sha256, md5: entry.hashes.md5, unchanged: entry.unchanged },
+      ),
+      // readInputs: hashing, and the raw images' window scans (hashed alongside); scan: the rest.
+      timings: { readInputsMilliseconds: Math.round(readMilliseconds), scanMilliseconds: Math.round(scanMilliseconds) },
     });
   } catch (error) {
     await writer.abort();
@@ -132,6 +146,11 @@ export const scanCommand: CommandModule<object, ScanArguments> = {
       .option('excel', { type: 'boolean', default: false, describe: 'UTF-8 BOM, neutralised spreadsheet formulas, exact hex column' })
       .option('force', { type: 'boolean', default: false, describe: "replace exhume's outputs in a non-empty output folder" })
       .option('quiet', { type: 'boolean', default: false, describe: 'no summary or progress on stderr' })
+      .option('verify-hashes', {
+        type: 'boolean',
+        default: false,
+        describe: 'at the end, re-hash raw images too (by default an image hashed during its scan is checked by size, times and inode instead of a third read)',
+      })
       .option('schema', { type: 'string', describe: 'database or CREATE TABLE file whose schema decodes a WAL or journal found without its database, and names the tables of a database whose page 1 is lost' }) as never,
   handler: async (argv) => {
     process.exitCode = await runScan(argv, ['exhume', ...process.argv.slice(2)]);
