@@ -20,8 +20,10 @@ import { best, machine, timed } from './lib.js';
 if (process.argv[2] === '--child') {
   const [image, workersText, hashText, strategy] = process.argv.slice(3);
   const { carveImage } = await import('../dist/src/assembly/carve/carve-image.js');
+  const { WorkerPool } = await import('../dist/src/pool/pool.js');
+  const pool = new WorkerPool(Number(workersText));
   const started = process.hrtime.bigint();
-  const carved = await carveImage(image, { workers: Number(workersText), hash: hashText === '1', readStrategy: strategy ?? 'shared', progress: { quiet: true } });
+  const carved = await carveImage(image, { pool, hash: hashText === '1', readStrategy: strategy ?? 'shared', progress: { quiet: true } });
   const carvedAt = process.hrtime.bigint();
   const records = carved.records().records.length;
   const result = {
@@ -41,6 +43,7 @@ if (process.argv[2] === '--child') {
     maxRssMb: process.resourceUsage().maxRSS / 1024,
   };
   carved.close();
+  await pool.close();
   process.stdout.write(`${JSON.stringify(result)}\n`);
   process.exit(0);
 }

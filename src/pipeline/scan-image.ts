@@ -1,6 +1,6 @@
 /**
  * A file that is neither a database, a WAL nor a journal: a raw disk/eMMC image (or a damaged
- * database). The windowed signature scan (src/scanning, its own worker pool for now) finds SQLite
+ * database). The windowed signature scan (src/scanning, windows run in the one WorkerPool) finds SQLite
  * headers, b-tree pages, WAL frames and journal records at any 512-byte boundary; carving
  * (src/assembly/carve) turns them into carried databases, fragments and orphan pages, decodes
  * their records once per distinct page content, and names every other place the same page was
@@ -13,6 +13,7 @@ import { filePath } from '../provenance/path.js';
 import type { EvidenceFile } from '../sources/inputs.js';
 import { carveImage, carveScannedImage } from '../assembly/carve/carve-image.js';
 import type { ImageScan } from '../scanning/scan-image.js';
+import type { WindowScanner } from '../scanning/window-scanner.js';
 import { recoverFromReader } from '../recovery/freed/recover-database.js';
 import { evidenceOf } from './scan-freed.js';
 import type { SightedRecord } from '../assembly/carve/carved-records.js';
@@ -36,8 +37,8 @@ function withSightings(sighted: SightedRecord): EvidenceRecord {
  * it alongside; without it (a file that only turned out to be an image here) it is scanned now,
  * unhashed, since its hashes were taken by a read of their own.
  */
-export async function scanRawImage(file: EvidenceFile, workers: number, sink: EvidenceSink, quiet = false, scanned?: ImageScan): Promise<boolean> {
-  const carved = scanned !== undefined ? carveScannedImage(scanned) : await carveImage(file.fileSystemPath, { workers: Math.max(0, workers), location: file.location, hash: false, progress: { quiet } });
+export async function scanRawImage(file: EvidenceFile, pool: WindowScanner, sink: EvidenceSink, quiet = false, scanned?: ImageScan): Promise<boolean> {
+  const carved = scanned !== undefined ? carveScannedImage(scanned) : await carveImage(file.fileSystemPath, { pool, location: file.location, hash: false, progress: { quiet } });
   try {
     const { records, schemas, issues } = carved.records();
     await sink.addIssues([...carved.issues, ...issues]);

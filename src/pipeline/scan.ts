@@ -15,6 +15,7 @@ import type { FileIdentity } from '../sources/split-raw.js';
 import { changedFiles, fileIdentities, splitSegmentPaths } from '../sources/split-raw.js';
 import type { ImageScan } from '../scanning/scan-image.js';
 import { scanImage } from '../scanning/scan-image.js';
+import type { WindowScanner } from '../scanning/window-scanner.js';
 import type { InputHashingPass, InputVerificationMethod } from '../reports/types.js';
 import type { TransactionRow } from '../reports/types.js';
 import { expandInputs } from '../sources/inputs.js';
@@ -55,8 +56,8 @@ export interface InputReading {
 }
 
 export interface ReadInputsOptions {
-  /** Pool workers for the raw-image scans (0: in-process). */
-  readonly workers?: number | undefined;
+  /** Where the raw-image scans run their windows (the run's WorkerPool); default in-process. */
+  readonly pool?: WindowScanner | undefined;
   readonly quiet?: boolean | undefined;
 }
 
@@ -77,7 +78,7 @@ export async function readInputs(expanded: ExpandedInputs, options: ReadInputsOp
   for (const file of expanded.files) {
     const identityAtStart = fileIdentities([file.fileSystemPath])[0] as FileIdentity;
     if (mains.has(file.fileSystemPath) && isRawImageCandidate(file)) {
-      const scan = await scanImage(file.fileSystemPath, { workers: Math.max(0, options.workers ?? 0), location: file.location, hash: true, progress: { quiet: options.quiet === true } });
+      const scan = await scanImage(file.fileSystemPath, { ...(options.pool === undefined ? {} : { pool: options.pool }), location: file.location, hash: true, progress: { quiet: options.quiet === true } });
       if (scan.hashes !== undefined) {
         out.push({ file, hashes: { sha256: scan.hashes.sha256, md5: scan.hashes.md5, sizeInBytes: scan.hashes.sizeInBytes }, hashedDuring: 'scan-read', identityAtStart, scan });
         continue;
@@ -192,7 +193,7 @@ export async function scanGroups(groups: readonly InputGroup[], pool: WorkerPool
 /** Convenience for tests: expand, read (hash; scan raw images), decode, verify. */
 export async function scanInputs(inputLocations: readonly string[], pool: WorkerPool, sink: EvidenceSink, options: ScanOptions & VerifyInputsOptions = {}): Promise<InputVerification[]> {
   const expanded = expandInputs(inputLocations);
-  const readings = await readInputs(expanded, { workers: pool.workerCount, quiet: options.quiet ?? true });
+  const readings = await readInputs(expanded, { pool, quiet: options.quiet ?? true });
   if (expanded.files.length === 0) {
     await sink.addIssues([issue('input.no-evidence', 'warning', filePath(inputLocations.join(', ') || '.'), 0, `No files found in ${inputLocations.join(', ')}`)]);
   }
@@ -355,7 +356,7 @@ async function scanGroup(group: InputGroup, pool: WorkerPool, sink: EvidenceSink
         if (strayKind !== undefined && (await scanStrayLog(file, strayKind, pool, sink, hints))) break;
         // A database file whose page 1 is lost; anything else goes to the raw-image carving.
         if (await scanHeaderlessDatabase(file, source, path, sink, await hints.schemaSql(sink))) break;
-        if (!(await scanRawImage(file, pool.workerCount, sink, quiet, scanned))) {
+        if (!(await scanRawImage(file, pool, sink, quiet, scanned))) {
           await sink.addIssues([
             issue('input.not-recognised', 'info', path, 0, `${file.location}: no SQLite, WAL or journal header at ${formatOffset(0)} and no SQLite structure anywhere in it (headers, b-tree pages, WAL frames, journal records); the file is hashed and listed only`),
           ]);

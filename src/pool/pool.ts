@@ -10,7 +10,9 @@ import { Piscina } from 'piscina';
 import { runTask } from './run-task.js';
 import { unpackRecords } from './record-batch.js';
 import { workerExecArgv } from './worker-exec-argv.js';
-import type { Task, TaskResult, WireResult } from './tasks.js';
+import type { ScanWindowResult, ScanWindowTask, Task, TaskResult, WireResult, WorkerResult, WorkerTask } from './tasks.js';
+import type { WindowScanner } from '../scanning/window-scanner.js';
+import { inProcessWindowScanner, windowCrashResult } from '../scanning/window-scanner.js';
 
 /** Compiled worker entry: beside this module in dist/, or dist/ when running from sources (vitest). */
 export function workerFilePath(): string {
@@ -19,27 +21,43 @@ export function workerFilePath(): string {
   return fileURLToPath(compiled);
 }
 
-export class WorkerPool {
+/**
+ * The pool: page tasks (`run`) and raw-image window scans (`scanWindow`, the WindowScanner the
+ * image scan asks for) share one set of `workerCount` threads.
+ */
+export class WorkerPool implements WindowScanner {
   readonly workerCount: number;
-  readonly #piscina: Piscina<Task, WireResult> | undefined;
+  readonly #piscina: Piscina<WorkerTask, WorkerResult> | undefined;
 
   constructor(workerCount: number) {
+    if (!Number.isSafeInteger(workerCount) || workerCount < 0) throw new Error(`WorkerPool: worker count ${workerCount} must be a non-negative integer`);
     this.workerCount = workerCount;
     if (workerCount > 0) {
       const filename = workerFilePath();
       if (!existsSync(filename)) throw new Error(`worker file ${filename} is missing: run \`npm run build\` first`);
-      this.#piscina = new Piscina<Task, WireResult>({ filename, minThreads: workerCount, maxThreads: workerCount, idleTimeout: 1000, execArgv: workerExecArgv() });
+      // The queue is unbounded (piscina's default): callers bound what they keep in flight.
+      this.#piscina = new Piscina<WorkerTask, WorkerResult>({ filename, minThreads: workerCount, maxThreads: workerCount, idleTimeout: 1000, execArgv: workerExecArgv() });
     }
   }
 
   async run(task: Task): Promise<TaskResult> {
     if (this.#piscina === undefined) return runTask(task);
-    const wire = await this.#piscina.run(task);
+    const wire = (await this.#piscina.run(task)) as WireResult;
     return {
       records: unpackRecords(wire.packed),
       issues: [...wire.issues],
       ...(wire.rendered === undefined ? {} : { rendered: wire.rendered }),
     };
+  }
+
+  /** Scans one window of a raw image; a thrown error becomes an `internal.worker-crash` issue. */
+  async scanWindow(task: ScanWindowTask): Promise<ScanWindowResult> {
+    if (this.#piscina === undefined) return inProcessWindowScanner.scanWindow(task);
+    try {
+      return (await this.#piscina.run(task)) as ScanWindowResult;
+    } catch (error) {
+      return windowCrashResult(task, error);
+    }
   }
 
   async close(): Promise<void> {

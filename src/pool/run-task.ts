@@ -8,7 +8,8 @@ import { decodeLivePages } from '../recovery/live-records.js';
 import { decodePageImages } from '../assembly/versions/page-images.js';
 import { packRecords } from './record-batch.js';
 import { renderRecordBatch, type RenderSpec } from '../reports/render.js';
-import type { Task, TaskResult, WireResult } from './tasks.js';
+import { scanWindow } from '../scanning/scan-window.js';
+import type { Task, TaskResult, WorkerResult, WorkerTask } from './tasks.js';
 
 export function runTask(task: Task): TaskResult {
   switch (task.kind) {
@@ -41,8 +42,12 @@ function withRendering(decoded: TaskResult, spec: RenderSpec | undefined): TaskR
   return { records: [], issues: decoded.issues, rendered: renderRecordBatch(decoded.records, spec) };
 }
 
-/** The worker entry: runs the task and packs its records (or passes their rendered text) for the trip back. */
-export function runWireTask(task: Task): WireResult {
+/**
+ * The worker entry: a window scan returns its packed hits as they are; a page task's records are
+ * packed (or their rendered text passed) for the trip back.
+ */
+export function runWireTask(task: WorkerTask): WorkerResult {
+  if (task.kind === 'scan-window') return scanWindow(task);
   const result = runTask(task);
   return {
     packed: packRecords(result.records),

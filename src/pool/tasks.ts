@@ -6,6 +6,7 @@ import type { DecodedBatch, LiveDecodeParameters } from '../recovery/live-record
 import type { PageImageDecodeParameters } from '../assembly/versions/page-images.js';
 import type { PackedRecords } from './record-batch.js';
 import type { RenderSpec, RenderedBatch } from '../reports/render.js';
+import type { ScanWindowResult, ScanWindowTask } from '../scanning/scan-window.js';
 
 export interface DecodeLivePagesTask {
   readonly kind: 'decode-live-pages';
@@ -53,3 +54,25 @@ export interface WireResult {
   /** Report text of the records (tasks with `render`; `packed` is then empty): UTF-8 bytes and offsets. */
   readonly rendered?: RenderedBatch;
 }
+
+/**
+ * The window scan of a raw image (scanning/scan-window.ts): a range of the image, read by the
+ * worker itself (or, with the `shared` read strategy, a SharedArrayBuffer slot the main thread
+ * read it into); hits come back packed in typed arrays. It runs in the same pool as the page
+ * tasks, so `--workers N` means N worker threads for the whole run.
+ */
+export type { ScanWindowResult, ScanWindowTask } from '../scanning/scan-window.js';
+
+/** Every task a pool worker runs (the worker entry dispatches on `kind`). */
+export type WorkerTask = Task | ScanWindowTask;
+/** What crosses back: a page task's WireResult, or a window's packed hits. */
+export type WorkerResult = WireResult | ScanWindowResult;
+
+/**
+ * The registry of task kinds, one entry per member of WorkerTask. The check below fails to
+ * compile when a task is added to the union and not here (or the reverse).
+ */
+export const TASK_KINDS = ['decode-live-pages', 'decode-page-images', 'recover-freed', 'scan-window'] as const;
+type RegisteredKind = (typeof TASK_KINDS)[number];
+const everyKindRegistered: [Exclude<WorkerTask['kind'], RegisteredKind>, Exclude<RegisteredKind, WorkerTask['kind']>] extends [never, never] ? true : false = true;
+void everyKindRegistered;

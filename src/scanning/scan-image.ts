@@ -30,16 +30,18 @@ import type { ProgressOptions } from './progress.js';
 import { ProgressBar } from './progress.js';
 import type { UnreadableRange } from './read-window.js';
 import { readRangeInto } from './read-window.js';
-import { ScanPool } from './scan-pool.js';
+import type { WindowScanner } from './window-scanner.js';
+import { inProcessWindowScanner } from './window-scanner.js';
 import type { ScanWindowResult, ScanWindowTask } from './scan-window.js';
 
 export type ReadStrategy = 'shared' | 'workers-read';
 
 export interface ScanImageOptions extends WindowPlanOptions {
-  /** Worker threads (0: in-process). Ignored when `pool` is given. Default 2. */
-  readonly workers?: number;
-  /** A pool to reuse across images (not closed here). */
-  readonly pool?: ScanPool;
+  /**
+   * Where windows are scanned: the house's WorkerPool (src/pool, not closed here), or by default
+   * in-process. scanning/ cannot import src/pool (the pool wraps scanning), so callers pass it.
+   */
+  readonly pool?: WindowScanner;
   /** Location as reports name it; default the first segment's path. */
   readonly location?: string;
   /** Compute SHA-256 and MD5 alongside (default true). */
@@ -136,8 +138,7 @@ export async function scanImage(fileSystemPath: string, options: ScanImageOption
   const location = options.location ?? (fileSystemPaths[0] as string);
   const identitiesBefore = fileIdentities(fileSystemPaths);
   const source = (options.openSource ?? openSegments)(fileSystemPaths, location);
-  const ownPool = options.pool === undefined;
-  const pool = options.pool ?? new ScanPool(options.workers ?? 2);
+  const pool = options.pool ?? inProcessWindowScanner;
   const progress = new ProgressBar(options.progress);
   const state = new ScanState();
   try {
@@ -196,7 +197,6 @@ export async function scanImage(fileSystemPath: string, options: ScanImageOption
     };
   } finally {
     source.close();
-    if (ownPool) await pool.close();
   }
 }
 
@@ -205,7 +205,7 @@ interface StrategyContext {
   readonly location: string;
   readonly fileSystemPaths: readonly string[];
   readonly windows: readonly ScanWindow[];
-  readonly pool: ScanPool;
+  readonly pool: WindowScanner;
   readonly progress: ProgressBar;
   readonly state: ScanState;
   readonly options: ScanImageOptions;
@@ -249,7 +249,7 @@ async function scanShared(context: StrategyContext): Promise<AlongsideHashes | u
         hashedBytes += ownedLength;
       }
       const task: ScanWindowTask = { ...taskOf(window, location, fileSystemPaths), shared: { buffer: shared, byteOffset: slot * slotSize, length: read.filled, imageOffset: readStart } };
-      const scanned = pool.run(task).then(async (result) => {
+      const scanned = pool.scanWindow(task).then(async (result) => {
         state.add(result, window);
         if (options.onWindow !== undefined) await options.onWindow(result, window);
       });
@@ -292,7 +292,7 @@ async function scanWorkersRead(context: StrategyContext): Promise<AlongsideHashe
     while (next < windows.length && inFlight.size < maximumInFlight) {
       const window = windows[next] as ScanWindow;
       if (hasher !== undefined && !hasher.done && window.start > hasher.hashedBytes + leadWindows * windowSize) break;
-      const promise = pool.run(taskOf(window, location, fileSystemPaths)).then(async (result) => {
+      const promise = pool.scanWindow(taskOf(window, location, fileSystemPaths)).then(async (result) => {
         inFlight.delete(window.index);
         state.add(result, window);
         if (options.onWindow !== undefined) await options.onWindow(result, window);

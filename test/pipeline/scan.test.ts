@@ -101,7 +101,7 @@ describe('scan pipeline', () => {
     it('hashes a raw image during its scan (as a separate read hashes it) and checks it at the end without re-reading it', async () => {
       const image = plantedImage('hashed-once.img');
       const expanded = expandInputs([image, ledger]);
-      const readings = await readInputs(expanded, { workers: 0, quiet: true });
+      const readings = await readInputs(expanded, { quiet: true });
       expect(readings.map((reading) => [reading.hashedDuring, reading.scan !== undefined])).toEqual([
         ['scan-read', true],
         ['separate-read-before-scan', false],
@@ -129,7 +129,7 @@ describe('scan pipeline', () => {
       const alone = new MemorySink();
       const { scanRawImage } = await import('../../src/pipeline/scan-image.js');
       const [file] = expandInputs([image]).files;
-      await scanRawImage(file as NonNullable<typeof file>, 0, alone, true);
+      await scanRawImage(file as NonNullable<typeof file>, new WorkerPool(0), alone, true);
       expect(comparable(prepared).records).toEqual(comparable(alone).records);
       expect(prepared.records.length).toBeGreaterThan(50);
     });
@@ -137,7 +137,7 @@ describe('scan pipeline', () => {
     it('reports a raw image rewritten in place after its scan (same size), by its times, and by a re-hash', async () => {
       for (const rehashAll of [false, true]) {
         const image = plantedImage(`rewritten-${rehashAll}.img`);
-        const readings = await readInputs(expandInputs([image]), { workers: 0, quiet: true });
+        const readings = await readInputs(expandInputs([image]), { quiet: true });
         const descriptor = openSync(image, 'r+');
         try {
           writeSync(descriptor, Uint8Array.of(0x42), 0, 1, 100);
@@ -159,7 +159,7 @@ describe('scan pipeline', () => {
 
     it('catches a rewrite whose modification time was put back (the change time moves)', async () => {
       const image = plantedImage('times-reset.img');
-      const readings = await readInputs(expandInputs([image]), { workers: 0, quiet: true });
+      const readings = await readInputs(expandInputs([image]), { quiet: true });
       const before = readings[0]?.identityAtStart;
       await new Promise((resolve) => setTimeout(resolve, 20));
       const descriptor = openSync(image, 'r+');
@@ -178,7 +178,6 @@ describe('scan pipeline', () => {
       const image = plantedImage('growing.img');
       const { scanImage } = await import('../../src/scanning/scan-image.js');
       const scan = await scanImage(image, {
-        workers: 0,
         windowSizeInBytes: 64 * 1024,
         progress: { quiet: true },
         onWindow: (_result, window) => {

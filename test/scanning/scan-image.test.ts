@@ -11,7 +11,7 @@ import { AlongsideHasher } from '../../src/scanning/hash-alongside.js';
 import { HitBuilder, hitAt, mergePackedHits, unpackHits } from '../../src/scanning/hits.js';
 import { ProgressBar, formatBytes, formatDuration, renderProgress } from '../../src/scanning/progress.js';
 import { scanImage } from '../../src/scanning/scan-image.js';
-import { ScanPool } from '../../src/scanning/scan-pool.js';
+import { closePools, pool } from '../support/pools.js';
 import { HitKind } from '../../src/scanning/signatures.js';
 import type { ByteSource } from '../../src/sources/byte-source.js';
 import { MemorySource } from '../../src/sources/byte-source.js';
@@ -32,7 +32,10 @@ beforeAll(() => {
   writeFileSync(imagePath, image);
 });
 
-afterAll(() => removeDir(directory));
+afterAll(async () => {
+  removeDir(directory);
+  await closePools();
+});
 
 const sums = (path: string): { sha256: string; md5: string } => ({
   sha256: execFileSync('sha256sum', [path], { encoding: 'utf8' }).split(' ')[0] ?? '',
@@ -41,12 +44,12 @@ const sums = (path: string): { sha256: string; md5: string } => ({
 
 describe('scanImage', () => {
   it('hashes the image once while scanning, as sha256sum and md5sum do; both read strategies, workers and in-process give the same hits', async () => {
-    const inProcess = await scanImage(imagePath, { workers: 0, windowSizeInBytes: 1024 * 1024, progress: { quiet: true } });
+    const inProcess = await scanImage(imagePath, { windowSizeInBytes: 1024 * 1024, progress: { quiet: true } });
     expect(inProcess.hashes).toEqual({ ...sums(imagePath), sizeInBytes: image.length, complete: true, unreadable: [] });
     expect(unpackHits(inProcess.hits).map((hit) => hit.kind)).toEqual(['wal-header', 'wal-frame', 'wal-frame', 'wal-frame', 'wal-frame']);
     for (const readStrategy of ['shared', 'workers-read'] as const) {
       for (const workers of [0, 2]) {
-        const result = await scanImage(imagePath, { workers, readStrategy, windowSizeInBytes: 1024 * 1024, progress: { quiet: true } });
+        const result = await scanImage(imagePath, { pool: pool(workers), readStrategy, windowSizeInBytes: 1024 * 1024, progress: { quiet: true } });
         expect(result.hashes, `${readStrategy} ${workers}`).toEqual(inProcess.hashes);
         expect(result.hits).toEqual(inProcess.hits);
         expect(result.windowCount).toBe(6);
@@ -61,15 +64,15 @@ describe('scanImage', () => {
     const bytes = new Uint8Array(64 * 1024 * 1024 + 4096);
     bytes.set(image, 1000 * 512);
     writeFileSync(large, bytes);
-    const result = await scanImage(large, { workers: 1, progress: { quiet: true } });
+    const result = await scanImage(large, { pool: pool(1), progress: { quiet: true } });
     expect(result.hashes).toEqual({ ...sums(large), sizeInBytes: bytes.length, complete: true, unreadable: [] });
-    expect(unpackHits(result.hits).map((hit) => hit.imageOffset - 1000 * 512)).toEqual(unpackHits((await scanImage(imagePath, { workers: 0, progress: { quiet: true } })).hits).map((hit) => hit.imageOffset));
+    expect(unpackHits(result.hits).map((hit) => hit.imageOffset - 1000 * 512)).toEqual(unpackHits((await scanImage(imagePath, { progress: { quiet: true } })).hits).map((hit) => hit.imageOffset));
   });
 
   it('scans a zero-length image: no window, no hit, the empty hashes', async () => {
     const empty = join(directory, 'empty.img');
     writeFileSync(empty, new Uint8Array(0));
-    const result = await scanImage(empty, { workers: 0, progress: { quiet: true } });
+    const result = await scanImage(empty, { progress: { quiet: true } });
     expect(result.windowCount).toBe(0);
     expect(result.hits.count).toBe(0);
     expect(result.hashes).toEqual({ ...sums(empty), sizeInBytes: 0, complete: true, unreadable: [] });
@@ -79,7 +82,6 @@ describe('scanImage', () => {
     const changing = join(directory, 'changing.img');
     writeFileSync(changing, image);
     const result = await scanImage(changing, {
-      workers: 0,
       windowSizeInBytes: 1024 * 1024,
       progress: { quiet: true },
       onWindow: (_result, window) => {
@@ -96,7 +98,6 @@ describe('scanImage', () => {
     writeFileSync(rewritten, image);
     const result = await scanImage(rewritten, {
       readStrategy,
-      workers: 0,
       windowSizeInBytes: 1024 * 1024,
       leadWindowCount: 1,
       verifyHashes: true,
@@ -131,7 +132,7 @@ describe('scanImage', () => {
         close: () => inner.close(),
       };
     };
-    const result = await scanImage(imagePath, { workers: 1, windowSizeInBytes: 1024 * 1024, openSource, progress: { quiet: true } });
+    const result = await scanImage(imagePath, { pool: pool(1), windowSizeInBytes: 1024 * 1024, openSource, progress: { quiet: true } });
     expect(result.unreadable).toEqual([{ imageOffset: bad.start, lengthInBytes: bad.length, message: 'EIO: i/o error, read' }]);
     expect(result.issues.map((found) => [found.code, found.offsetInLeaf, found.message])).toEqual([['scan.read-error', bad.start, 'Read error at 0x00301000, 1536 bytes: EIO: i/o error, read; scanned as zeros']]);
     const zeroed = Uint8Array.from(image);
@@ -142,7 +143,7 @@ describe('scanImage', () => {
   });
 
   it('throws when the image cannot be opened', async () => {
-    await expect(scanImage(join(directory, 'missing.img'), { workers: 0 })).rejects.toThrow(/ENOENT/);
+    await expect(scanImage(join(directory, 'missing.img'), {})).rejects.toThrow(/ENOENT/);
   });
 });
 
@@ -163,23 +164,6 @@ describe('AlongsideHasher', () => {
     zeroed.fill(0, 40_448, 40_960);
     const expected = await new AlongsideHasher(new MemorySource('x', zeroed)).finish();
     expect(result).toEqual({ sha256: expected.sha256, md5: expected.md5, sizeInBytes: bytes.length, complete: false, unreadable: [{ imageOffset: 40_448, lengthInBytes: 512, message: 'EIO: i/o error, read' }] });
-  });
-});
-
-describe('ScanPool', () => {
-  it('turns a failing task into an internal.worker-crash issue (plain data), in-process and in a worker', async () => {
-    for (const workers of [0, 1]) {
-      const pool = new ScanPool(workers);
-      try {
-        const result = await pool.run({ kind: 'scan-window', location: 'gone.img', fileSystemPaths: [join(directory, 'gone.img')], start: 0, pageLength: 512, marginLength: 0, leadLength: 0 });
-        expect(result.hits.count).toBe(0);
-        expect(result.issues.map((found) => [found.code, found.severity, found.details?.['name']])).toEqual([['internal.worker-crash', 'error', 'Error']]);
-        expect(result.issues[0]?.message).toMatch(/^Scan of window at 0 \(\+512\) failed: Error: ENOENT/);
-      } finally {
-        await pool.close();
-      }
-    }
-    expect(() => new ScanPool(-1)).toThrow(/non-negative/);
   });
 });
 

@@ -1,6 +1,6 @@
 /**
  * End to end: carve one raw image (or every image below a folder). Plans windows, scans them
- * through the scan pool while hashing the image once, turns the hits into carriers and hands back
+ * through the given pool (src/pool's WorkerPool, else in-process) while hashing the image once, turns the hits into carriers and hands back
  * everything the rest of exhume needs:
  * - carved databases (image offset, page size, page count, header) each with a PageReader whose
  *   provenance is `file:<image> > range@<offset>+<length>`, so `readLiveDatabase`,
@@ -21,7 +21,6 @@ import type { Hit, PackedHits } from '../../scanning/hits.js';
 import { countHitsByKind, unpackHits } from '../../scanning/hits.js';
 import type { ImageScan, ImageScanTiming, ScanImageOptions } from '../../scanning/scan-image.js';
 import { scanImage } from '../../scanning/scan-image.js';
-import { ScanPool } from '../../scanning/scan-pool.js';
 import type { ByteSource } from '../../sources/byte-source.js';
 import { expandInputs } from '../../sources/inputs.js';
 import type { SourcePageReader } from '../../sources/page-reader.js';
@@ -113,20 +112,16 @@ export function carveScannedImage(scan: ImageScan): CarvedImage {
 }
 
 /**
- * Carves every image named or found below a folder (sorted), one pool for all of them. The
- * segments of a split image are carved once, as one image, from their first segment.
+ * Carves every image named or found below a folder (sorted), through one pool (`options.pool`,
+ * else in-process). The segments of a split image are carved once, as one image, from their
+ * first segment.
  */
 export async function carveInputs(locations: readonly string[], options: CarveImageOptions = {}): Promise<CarvedImage[]> {
   const expanded = expandInputs(locations);
-  const pool = options.pool ?? new ScanPool(options.workers ?? 2);
   const out: CarvedImage[] = [];
-  try {
-    for (const file of expanded.files) {
-      if (isLaterSplitSegment(file.fileSystemPath)) continue;
-      out.push(await carveImage(file.fileSystemPath, { ...options, pool, location: file.location }));
-    }
-  } finally {
-    if (options.pool === undefined) await pool.close();
+  for (const file of expanded.files) {
+    if (isLaterSplitSegment(file.fileSystemPath)) continue;
+    out.push(await carveImage(file.fileSystemPath, { ...options, location: file.location }));
   }
   return out;
 }

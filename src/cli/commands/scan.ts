@@ -46,8 +46,27 @@ export async function runScan(argv: ScanArguments, commandLine: readonly string[
   if (precheck.kind === 'refused') throw new CliUsageError(precheck.message);
   if (expanded.files.length === 0) throw new CliUsageError(`no files found in ${argv.inputs.join(', ')}`);
   // Every input read once up front: hashed, and raw images scanned with their hashes alongside.
+  // One pool for the whole run: raw-image windows and page tasks share its `--workers` threads.
+  const pool = new WorkerPool(argv.workers);
+  try {
+    return await scanWithPool(argv, commandLine, { expanded, chosenFormats, protectedPaths, startTime, pool });
+  } finally {
+    await pool.close();
+  }
+}
+
+interface ScanContext {
+  readonly expanded: ReturnType<typeof expandInputs>;
+  readonly chosenFormats: readonly string[];
+  readonly protectedPaths: readonly string[];
+  readonly startTime: Date;
+  readonly pool: WorkerPool;
+}
+
+async function scanWithPool(argv: ScanArguments, commandLine: readonly string[], context: ScanContext): Promise<number> {
+  const { expanded, chosenFormats, protectedPaths, startTime, pool } = context;
   const readStarted = performance.now();
-  const readings = await readInputs(expanded, { workers: argv.workers, quiet: argv.quiet });
+  const readings = await readInputs(expanded, { pool, quiet: argv.quiet });
   const readMilliseconds = performance.now() - readStarted;
   const opened = await openReportWriter(
     argv.out,
@@ -103,7 +122,6 @@ export async function runScan(argv: ScanArguments, commandLine: readonly string[
       await writer.addRenderedRecords(batch);
     },
   };
-  const pool = new WorkerPool(argv.workers);
   const scanStarted = performance.now();
   try {
     await scanGroups(expanded.groups, pool, sink, { schemaLocation: argv.schema, quiet: argv.quiet, readings });
@@ -123,8 +141,6 @@ export async function runScan(argv: ScanArguments, commandLine: readonly string[
   } catch (error) {
     await writer.abort();
     throw error;
-  } finally {
-    await pool.close();
   }
   const errors = issues.filter((problem) => problem.severity === 'error').length;
   const warnings = issues.filter((problem) => problem.severity === 'warning').length;

@@ -4,6 +4,7 @@
  */
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { closePools, pool } from '../../support/pools.js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { carveInputs } from '../../../src/assembly/carve/carve-image.js';
 import { noise } from '../../support/bytes.js';
@@ -29,11 +30,14 @@ beforeAll(() => {
   writeFileSync(join(images, 'nested', 'empty.img'), new Uint8Array(0));
 });
 
-afterAll(() => removeDir(directory));
+afterAll(async () => {
+  removeDir(directory);
+  await closePools();
+});
 
 describe.skipIf(!hasSqlite3())('carveInputs', () => {
   it('carves every image below a folder, a split image once, an empty file as an empty image', async () => {
-    const carved = await carveInputs([join(directory, 'images')], { workers: 1, progress: { quiet: true } });
+    const carved = await carveInputs([join(directory, 'images')], { pool: pool(1), progress: { quiet: true } });
     try {
       expect(carved.map((image) => [image.location.slice(directory.length + 1), image.sizeInBytes, image.fileSystemPaths.length])).toEqual([
         ['images/card.bin', 256 * 1024, 1],

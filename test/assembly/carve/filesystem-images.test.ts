@@ -8,6 +8,7 @@
 import { execFileSync } from 'node:child_process';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { closePools, pool } from '../../support/pools.js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { CarvedImage } from '../../../src/assembly/carve/carve-image.js';
 import { carveImage } from '../../../src/assembly/carve/carve-image.js';
@@ -99,7 +100,7 @@ for (const scenario of scenarios) {
       const built = scenario.build(directory, files);
       imagePath = built.imagePath;
       // Windows of 1 MiB: the files straddle window boundaries somewhere in most runs.
-      image = await carveImage(imagePath, { workers: 2, windowSizeInBytes: 1024 * 1024, progress: { quiet: true } });
+      image = await carveImage(imagePath, { pool: pool(2), windowSizeInBytes: 1024 * 1024, progress: { quiet: true } });
       const live = fileBytes(files.livePath);
       const old = fileBytes(files.oldPath);
       liveOffset = image.databases.find((database) => sameBytes(image, database.imageOffset, live))?.imageOffset ?? -1;
@@ -211,7 +212,7 @@ for (const scenario of scenarios) {
       const bytes = readFileSync(imagePath);
       const cuts = [0, 5 * 1024 * 1024 + 12_345, 5 * 1024 * 1024 + 12_346, bytes.length];
       for (let index = 0; index + 1 < cuts.length; index++) writeFileSync(join(directory, `split.${String(index + 1).padStart(3, '0')}`), bytes.subarray(cuts[index], cuts[index + 1]));
-      const split = await carveImage(join(directory, 'split.002'), { workers: 1, progress: { quiet: true } });
+      const split = await carveImage(join(directory, 'split.002'), { pool: pool(1), progress: { quiet: true } });
       try {
         expect(split.fileSystemPaths).toHaveLength(3);
         expect(split.hashes?.sha256).toBe(image.hashes?.sha256);
@@ -224,3 +225,5 @@ for (const scenario of scenarios) {
     });
   });
 }
+
+afterAll(closePools);

@@ -7,6 +7,7 @@
  */
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { closePools, pool } from '../../support/pools.js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { CarvedImage } from '../../../src/assembly/carve/carve-image.js';
 import { carveImage } from '../../../src/assembly/carve/carve-image.js';
@@ -93,7 +94,7 @@ describe.skipIf(!hasSqlite3())('carveImage on a noise image with planted structu
   beforeAll(async () => {
     directory = makeTempDir('exhume-carve-noise-');
     planted = plantAll();
-    image = await carveImage(planted.imagePath, { workers: 2, windowSizeInBytes: 2 * MiB, progress: { quiet: true } });
+    image = await carveImage(planted.imagePath, { pool: pool(2), windowSizeInBytes: 2 * MiB, progress: { quiet: true } });
   });
 
   afterAll(() => {
@@ -227,13 +228,13 @@ describe.skipIf(!hasSqlite3())('carveImage on a noise image with planted structu
     });
     const reference = summary(image);
     for (const options of [
-      { workers: 0, windowSizeInBytes: 4096 },
-      { workers: 1, windowSizeInBytes: MiB + 512 },
-      { workers: 2, windowSizeInBytes: 64 * MiB },
+      { pool: pool(0), windowSizeInBytes: 4096 },
+      { pool: pool(1), windowSizeInBytes: MiB + 512 },
+      { pool: pool(2), windowSizeInBytes: 64 * MiB },
     ]) {
       const again = await carveImage(planted.imagePath, { ...options, progress: { quiet: true } });
       try {
-        expect(summary(again), JSON.stringify(options)).toEqual(reference);
+        expect(summary(again), `${options.pool.workerCount} workers, windows of ${options.windowSizeInBytes}`).toEqual(reference);
       } finally {
         again.close();
       }
@@ -280,3 +281,5 @@ describe('assembleCarriers', () => {
     });
   });
 });
+
+afterAll(closePools);
