@@ -72,7 +72,7 @@ export type WorkerResult = WireResult | ScanWindowResult;
  * The registry of task kinds, one entry per member of WorkerTask. The check below fails to
  * compile when a task is added to the union and not here (or the reverse).
  */
-export const TASK_KINDS = ['decode-live-pages', 'decode-page-images', 'recover-freed', 'scan-window'] as const;
+export const TASK_KINDS = ['decode-live-pages', 'decode-page-images', 'scan-window'] as const;
 type RegisteredKind = (typeof TASK_KINDS)[number];
 const everyKindRegistered: [Exclude<WorkerTask['kind'], RegisteredKind>, Exclude<RegisteredKind, WorkerTask['kind']>] extends [never, never] ? true : false = true;
 void everyKindRegistered;

@@ -21,7 +21,7 @@ describe('WorkerPool', () => {
   afterAll(() => removeDir(directory));
 
   it('registers every task kind the workers run', () => {
-    expect(TASK_KINDS).toEqual(['decode-live-pages', 'decode-page-images', 'recover-freed', 'scan-window']);
+    expect(TASK_KINDS).toEqual(['decode-live-pages', 'decode-page-images', 'scan-window']);
   });
 
   it('runs window scans and page decoding on the same threads, with the in-process results', async () => {
