@@ -201,6 +201,9 @@ export async function scanInputs(inputLocations: readonly string[], pool: Worker
   return verifyInputs(readings, sink, options);
 }
 
+/** Bytes of a `--schema` statements file read at most. */
+const maximumSchemaFileSizeInBytes = 16 * 1024 * 1024;
+
 /**
  * Schemas for stray logs, read only when a stray is met: `--schema` first, then the databases
  * among the inputs (the first whose page size matches the log's, else the first).
@@ -229,11 +232,24 @@ class SchemaHints {
     return this.#fromOption;
   }
 
-  /** CREATE statements of `--schema` (for a database whose page 1 is lost), or undefined. */
+  /**
+   * CREATE statements of `--schema` (for a database whose page 1 is lost), or undefined: every
+   * statement of a schema database's sqlite_schema (UNIQUE indexes included), or the text of a
+   * statements file as it is.
+   */
   async schemaSql(sink: EvidenceSink): Promise<string | undefined> {
     const hint = await this.#optionHint(sink);
-    if (hint === undefined) return undefined;
-    const statements = hint.entries.flatMap((entry) => (entry.type === 'table' && entry.sql !== null ? [entry.sql] : []));
+    const location = this.#options.schemaLocation;
+    if (hint === undefined || location === undefined) return undefined;
+    if (hint.pageSize === undefined) {
+      const source = new FileSource(location);
+      try {
+        return new TextDecoder('utf-8', { fatal: false }).decode(source.read(0, Math.min(source.sizeInBytes, maximumSchemaFileSizeInBytes)));
+      } finally {
+        source.close();
+      }
+    }
+    const statements = hint.entries.flatMap((entry) => (entry.sql !== null ? [entry.sql] : []));
     return statements.length === 0 ? undefined : `${statements.join(';\n')};\n`;
   }
 

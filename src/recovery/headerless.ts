@@ -14,7 +14,7 @@ import type { LivePageDigests } from './freed/record-digest.js';
 import { liveDigestsOfPage } from './freed/record-digest.js';
 import type { SchemaFile, SchemaFileTable } from './freed/schema-file.js';
 import type { RecordSignature } from './freed/signature.js';
-import { ClassBit, classBitOfSerialType, inferredSignature, withProfile } from './freed/signature.js';
+import { ClassBit, classBitOfSerialType, inferredSignature, withProfile, withUniqueKeys } from './freed/signature.js';
 import { RecordState, RecordStatus } from '../evidence/record.js';
 import type { Issue } from '../issues/issue.js';
 import type { SourcePath } from '../provenance/path.js';
@@ -175,6 +175,8 @@ export interface HeaderlessTable {
   readonly shape: TableShape;
   /** True when a `--schema` table named it. */
   readonly fromSchema: boolean;
+  /** What the freed records are compared on: rowid, and the UNIQUE column sets of a named table. */
+  readonly keyInfo: { readonly name: string; readonly withoutRowid: boolean; readonly uniqueSetLabels: readonly string[] };
   /** Cells listed by orphan pages (live or freed pages: the tree that would tell is lost). */
   readonly orphans: readonly EvidenceRecord[];
   /** Records carved from the free space of those pages (status unknown: the caller classifies them against `listed`). */
@@ -269,8 +271,17 @@ export function recoverHeaderless(reader: PageReader, databasePath: SourcePath, 
     }
   });
   const decodeInfos = shapes.map((shape, index) => named.get(index)?.decode ?? { ...unknownTable(shape.name, shape.fieldCount, false) });
-  const signatures = shapes.map((shape, index) => {
+  // Named tables are compared on their UNIQUE keys too (CREATE TABLE constraints and UNIQUE
+  // indexes of the schema file), as live databases are: a freed older version of a live row is
+  // then superseded, not deleted.
+  const keyed = shapes.map((_, index) => {
     const table = named.get(index);
+    if (table === undefined) return undefined;
+    const uniqueIndexes = (options.schema?.indexes ?? []).filter((index) => index.unique && index.tableName.toLowerCase() === table.name.toLowerCase()).map((index) => [...index.columnNames]);
+    return withUniqueKeys(table.signature, table.sql, uniqueIndexes);
+  });
+  const signatures = shapes.map((shape, index) => {
+    const table = keyed[index];
     if (table !== undefined) return table.signature;
     // Inferred: each field admits the classes seen, and NULL (a deleted row may hold one).
     return inferredSignature(decodeInfos[index] as ReturnType<typeof unknownTable>, shape.classes.map((set) => set | ClassBit.null | (set & (ClassBit.integer | ClassBit.real) ? ClassBit.integer | ClassBit.real : 0)));
@@ -307,7 +318,7 @@ export function recoverHeaderless(reader: PageReader, databasePath: SourcePath, 
       const reason = `table-leaf page ${pageNumber} found by page scan; database header lost; ${named.has(shape) ? `shape ${shapes[shape]?.pattern ?? ''} matched to table ${decodeInfos[shape]?.name ?? ''} of the schema file` : `table shape inferred from ${shapes[shape]?.recordCount ?? 0} records (pattern ${shapes[shape]?.pattern ?? ''})`}`;
       for (const record of decoded.records) (orphans[shape] as EvidenceRecord[]).push({ ...record, confidence: { level: 'medium', reasons: [reason] } });
       issues.push(...decoded.issues);
-      (listed[shape] as LivePageDigests[]).push(liveDigestsOfPage(reader, page, { ...parsed.value, cellOffsetsInPage: offsets }, usableSize, []));
+      (listed[shape] as LivePageDigests[]).push(liveDigestsOfPage(reader, page, { ...parsed.value, cellOffsetsInPage: offsets }, usableSize, (signatures[shape] as RecordSignature).digestFieldSets));
     }
     // The page's free space belongs to the shape most of its cells have.
     const dominant = [...byShape].sort((a, b) => b[1].length - a[1].length)[0]?.[0];
@@ -330,6 +341,7 @@ export function recoverHeaderless(reader: PageReader, databasePath: SourcePath, 
     columns: (decodeInfos[index] as ReturnType<typeof unknownTable>).columns,
     shape,
     fromSchema: named.has(index),
+    keyInfo: keyed[index]?.keyInfo ?? { name: (decodeInfos[index] as ReturnType<typeof unknownTable>).name, withoutRowid: false, uniqueSetLabels: [] },
     orphans: orphans[index] as EvidenceRecord[],
     freed: (freed[index] as FreedRecord[]).map((record) => ({
       ...record,

@@ -46,7 +46,7 @@ import { intactCellAt } from './header-rebuild.js';
 import type { PageRoles } from './overflow.js';
 import { PageRole, liveChainTable } from './overflow.js';
 import type { RecordSignature } from './signature.js';
-import { indexSignature, parseCreateIndex, schemaTableSignature, tableSignature, uniqueColumnNameSets, withProfile } from './signature.js';
+import { indexSignature, parseCreateIndex, withUniqueKeys, schemaTableSignature, tableSignature, uniqueColumnNameSets, withProfile } from './signature.js';
 import { freeRegionsOf } from './unallocated.js';
 
 export interface RecoverOptions {
@@ -109,36 +109,6 @@ interface TableWork {
   readonly output: EvidenceRecord[];
   readonly indexes: RecordSignature[];
   readonly kind: RecoveredTable['kind'];
-}
-
-/**
- * The key side of a table: UNIQUE column sets (from its CREATE statement and its UNIQUE indexes)
- * become digest field sets of the signature (after the WITHOUT ROWID primary key), so carved and
- * live records are compared on them by bytes.
- */
-function withKeys(signature: RecordSignature, sql: string | null, uniqueIndexes: readonly (readonly string[])[]): { signature: RecordSignature; keyInfo: TableKeyInfo } {
-  const lower = (text: string): string => text.toLowerCase();
-  const fieldOf = (name: string): number => {
-    const column = signature.decode.columns.findIndex((candidate) => lower(candidate) === lower(name));
-    return column < 0 || column === signature.decode.rowidAliasIndex ? -1 : signature.decode.recordToColumn.indexOf(column);
-  };
-  const named = [...(sql === null || signature.kind === 'schema' ? [] : uniqueColumnNameSets(sql)), ...uniqueIndexes];
-  const sets: number[][] = [];
-  const labels: string[] = [];
-  for (const names of named) {
-    const fields = names.map(fieldOf);
-    if (fields.length === 0 || fields.some((field) => field < 0)) continue;
-    const key = fields.join(',');
-    if (sets.some((existing) => existing.join(',') === key)) continue;
-    if (signature.decode.withoutRowid && signature.digestFieldSets[0]?.join(',') === key) continue;
-    sets.push(fields);
-    labels.push(names.join(', '));
-  }
-  const base = signature.decode.withoutRowid ? signature.digestFieldSets.slice(0, 1) : [];
-  return {
-    signature: { ...signature, digestFieldSets: [...base, ...sets] },
-    keyInfo: { name: signature.name, withoutRowid: signature.decode.withoutRowid, uniqueSetLabels: labels },
-  };
 }
 
 function kindOfListed(type: number): FreedCellKind | undefined {
@@ -306,7 +276,7 @@ export function* recoverSteps(pageReader: PageReader, header: DatabaseHeader, da
   for (const table of plan.tables) {
     const isSchema = table.table.entry.rootPageNumber === 1;
     const base = isSchema ? schemaSignature : tableSignature(table.table.decode, table.table.schema, table.table.entry.sql);
-    const keyed = withKeys(base, table.table.entry.sql, uniqueIndexesOf.get(table.table.entry.name.toLowerCase()) ?? []);
+    const keyed = withUniqueKeys(base, table.table.entry.sql, uniqueIndexesOf.get(table.table.entry.name.toLowerCase()) ?? []);
     const tableWork: TableWork = { plan: table.table, dropped: undefined, signature: keyed.signature, keyIndex: createLiveKeyIndex(keyed.keyInfo), live: [], freed: [], output: [], indexes: [], kind: 'live' };
     const sample: EvidenceRecord[] = [];
     const pages = pageWorkOf(table);
@@ -379,7 +349,7 @@ export function* recoverSteps(pageReader: PageReader, header: DatabaseHeader, da
   const schemaWork = work.find((entry) => entry.signature.kind === 'schema');
   const dropped = droppedTablesFrom(schemaWork?.freed ?? [], schema.entries);
   for (const table of dropped) {
-    const keyed = withKeys(table.signature, table.sql, []);
+    const keyed = withUniqueKeys(table.signature, table.sql, []);
     work.push({ plan: undefined, dropped: table, signature: keyed.signature, keyIndex: createLiveKeyIndex(keyed.keyInfo), live: [], freed: [], output: [], indexes: [], kind: 'dropped' });
   }
   const freePages = new Set<number>([...freelist.trunkPageNumbers, ...freelist.leafPageNumbers]);
@@ -526,7 +496,7 @@ export function recoverHeaderlessDatabase(reader: PageReader, databasePath: Sour
   const freedByStatus: Record<string, number> = {};
   let live = 0;
   const tables: RecoveredTable[] = recovered.tables.map((table) => {
-    const index = createLiveKeyIndex({ name: table.name, withoutRowid: false, uniqueSetLabels: [] });
+    const index = createLiveKeyIndex(table.keyInfo);
     for (const page of table.listed) addLiveDigests(index, page);
     const freed = classifyFreedRecords(index, table.freed);
     for (const record of freed) {

@@ -581,3 +581,33 @@ export function classesPlausible(signature: RecordSignature, serialTypes: readon
   }
   return true;
 }
+
+/**
+ * The key side of a table: UNIQUE column sets (from its CREATE statement and its UNIQUE indexes)
+ * become digest field sets of the signature (after the WITHOUT ROWID primary key), so carved and
+ * live records are compared on them by bytes.
+ */
+export function withUniqueKeys(signature: RecordSignature, sql: string | null, uniqueIndexes: readonly (readonly string[])[]): { signature: RecordSignature; keyInfo: { name: string; withoutRowid: boolean; uniqueSetLabels: string[] } } {
+  const lower = (text: string): string => text.toLowerCase();
+  const fieldOf = (name: string): number => {
+    const column = signature.decode.columns.findIndex((candidate) => lower(candidate) === lower(name));
+    return column < 0 || column === signature.decode.rowidAliasIndex ? -1 : signature.decode.recordToColumn.indexOf(column);
+  };
+  const named = [...(sql === null || signature.kind === 'schema' ? [] : uniqueColumnNameSets(sql)), ...uniqueIndexes];
+  const sets: number[][] = [];
+  const labels: string[] = [];
+  for (const names of named) {
+    const fields = names.map(fieldOf);
+    if (fields.length === 0 || fields.some((field) => field < 0)) continue;
+    const key = fields.join(',');
+    if (sets.some((existing) => existing.join(',') === key)) continue;
+    if (signature.decode.withoutRowid && signature.digestFieldSets[0]?.join(',') === key) continue;
+    sets.push(fields);
+    labels.push(names.join(', '));
+  }
+  const base = signature.decode.withoutRowid ? signature.digestFieldSets.slice(0, 1) : [];
+  return {
+    signature: { ...signature, digestFieldSets: [...base, ...sets] },
+    keyInfo: { name: signature.name, withoutRowid: signature.decode.withoutRowid, uniqueSetLabels: labels },
+  };
+}
