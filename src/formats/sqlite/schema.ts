@@ -109,7 +109,7 @@ function upper(token: Token | undefined): string {
 }
 
 /** Splits tokens at top-level commas between `start` and the matching close parenthesis. */
-function splitDefinitions(tokens: readonly Token[], start: number): { parts: Token[][]; end: number } {
+export function splitDefinitions(tokens: readonly Token[], start: number): { parts: Token[][]; end: number } {
   const parts: Token[][] = [[]];
   let depth = 0;
   let index = start;

@@ -13,7 +13,7 @@
 import type { EvidenceRecord, StorageClass } from '../../evidence/record.js';
 import type { TextEncoding } from '../../formats/sqlite/layout.js';
 import type { TableSchema } from '../../formats/sqlite/schema.js';
-import { tokenize } from '../../formats/sqlite/schema.js';
+import { splitDefinitions, tokenize } from '../../formats/sqlite/schema.js';
 import type { TableDecodeInfo } from '../table-info.js';
 import { sqliteSchemaTable } from '../table-info.js';
 
@@ -170,21 +170,7 @@ function columnDefinitions(sql: string): Definition[] {
   const tokens = tokenize(sql);
   const open = tokens.findIndex((token) => token.kind === 'punct' && token.text === '(');
   if (open < 0) return [];
-  const parts: { kind: string; text: string }[][] = [[]];
-  let depth = 0;
-  for (let index = open + 1; index < tokens.length; index++) {
-    const token = tokens[index] as { kind: string; text: string };
-    if (token.kind === 'punct' && token.text === '(') depth++;
-    if (token.kind === 'punct' && token.text === ')') {
-      if (depth === 0) break;
-      depth--;
-    }
-    if (depth === 0 && token.kind === 'punct' && token.text === ',') {
-      parts.push([]);
-      continue;
-    }
-    (parts[parts.length - 1] as { kind: string; text: string }[]).push(token);
-  }
+  const { parts } = splitDefinitions(tokens, open + 1);
   const out: Definition[] = [];
   for (const part of parts) {
     if (part.length === 0) continue;
