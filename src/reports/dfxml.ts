@@ -1,8 +1,8 @@
 /**
  * DFXML 2.0.0-beta.0 projection (docs: shared/docs/dfxml.md). The envelope (header, one
- * `diskimageobject` per input, closing tags) is written by hand; each recovered record becomes one
- * `fileobject` fragment built with fast-xml-parser's `XMLBuilder`, one line per record, in arrival
- * order, so the document streams with bounded memory.
+ * `diskimageobject` per input, closing tags) and each recovered record's `fileobject` fragment (one
+ * line per record, in arrival order, so the document streams with bounded memory) are written as
+ * strings, every value escaped or hex-encoded through xml-text.ts.
  *
  * A record's `fileobject` (children in schema order):
  * ```xml
@@ -30,12 +30,11 @@
  * - Records whose chain does not start at one of the inputs go in top-level `fileobject`s after
  *   the disk images.
  *
- * Cost (measured with test/reports/bench.test.ts, EXHUME_BENCH=1, on a busy 2-core machine):
- * about 30–45 µs per fileobject, nearly all of it in `XMLBuilder.build` (20–30 k records/s),
- * against about 12–25 µs per CSV row through csv-stringify and 4–6 µs per NDJSON line. The
- * projection functions are pure, so a run of millions of records can build fragments in pool tasks.
+ * Cost (same records, same run, busy 2-core machine): 9–11 µs per fileobject written as strings
+ * against 52–62 µs through fast-xml-parser's XMLBuilder, which built it before (its output is the
+ * oracle of test/reports/dfxml-builder.test.ts). The projection functions are pure, so pool
+ * workers render fragments (reports/render.ts).
  */
-import { XMLBuilder } from 'fast-xml-parser';
 import type { EvidenceRecord, TableDescriptor } from '../evidence/record.js';
 import { PROVENANCE_COLUMNS, type Cell, valueType } from './columns.js';
 import type { ExecutionEnvironment, ReportInput, ReportRun } from './types.js';
@@ -50,22 +49,6 @@ export const DFXML_VERSION = '2.0.0-beta.0';
 /** Indentation of a fileobject inside a diskimageobject, and at the top level. */
 export const DISK_IMAGE_FILEOBJECT_INDENT = '    ';
 export const TOP_LEVEL_FILEOBJECT_INDENT = '  ';
-
-const builderOptions = {
-  ignoreAttributes: false,
-  attributeNamePrefix: '@_',
-  textNodeName: '#text',
-  // Default `true` would print an attribute whose value is "true" as a bare name: invalid XML.
-  suppressBooleanAttributes: false,
-  suppressEmptyNode: true,
-  format: false,
-  // Measured: the builder's own entity pass (five regular expressions over every string) and its
-  // per-node path strings cost about a third of the time per record. Strings are escaped here
-  // instead, once and only when needed (the builder still escapes quotes in attribute values).
-  processEntities: false,
-  jPath: false, // a fast-xml-builder 1.3 option missing from fast-xml-parser's option type
-};
-const builder = new XMLBuilder(builderOptions);
 
 /** POSIX-shell rendering of argv for `command_line`: plain words as is, others single-quoted. */
 export function renderCommandLine(argv: readonly string[]): string {
@@ -133,71 +116,67 @@ export function recordFilename(record: EvidenceRecord): string {
   return `${record.database}/${record.table}/${where}page${record.pageNumber}-0x${record.offsetInPage.toString(16).padStart(4, '0')}`;
 }
 
-type XmlNode = Record<string, unknown>;
-
 const markup = /[&<>]/;
+const quotes = /["']/;
 
-/** `&`, `<`, `>` escaped (the builder runs with `processEntities: false`). */
+/** `&`, `<`, `>` escaped. */
 function escapeMarkup(value: string): string {
   return markup.test(value) ? escapeXmlText(value) : value;
 }
 
-/** Text content for an `ex:` element, hex-encoded when unsafe. */
-function exText(value: string, attributes: XmlNode = {}): XmlNode {
-  return isSafeXmlText(value) ? { ...attributes, '#text': escapeMarkup(value) } : { ...attributes, '@_encoding': 'hex', '#text': utf8Hex(value) };
-}
-
-/** Text content for a DFXML-namespace element (only foreign attributes allowed): `ex:encoding`. */
-function dfxmlText(value: string, attributes: XmlNode = {}): XmlNode {
-  return isSafeXmlText(value) ? { ...attributes, '#text': escapeMarkup(value) } : { ...attributes, '@_ex:encoding': 'hex', '#text': utf8Hex(value) };
+/** A double-quoted attribute (the value already markup-escaped): quotes as `&quot;` and `&apos;`. */
+function quoted(name: string, value: string): string {
+  return ` ${name}="${quotes.test(value) ? value.replaceAll('"', '&quot;').replaceAll("'", '&apos;') : value}"`;
 }
 
 /** An attribute, or `<name>-hex` when the value cannot survive attribute-value normalisation. */
-function setAttribute(node: XmlNode, name: string, value: string): void {
-  if (isSafeXmlAttribute(value)) node[`@_${name}`] = escapeMarkup(value);
-  else node[`@_${name}-hex`] = utf8Hex(value);
+function attribute(name: string, value: string): string {
+  return isSafeXmlAttribute(value) ? quoted(name, escapeMarkup(value)) : quoted(`${name}-hex`, utf8Hex(value));
+}
+
+/**
+ * An element holding `value` (self-closing when empty), or its hex with `hexAttribute` when the
+ * text is not XML-safe: `encoding` on `ex:` elements, `ex:encoding` on DFXML ones.
+ */
+function textElement(tag: string, value: string, attributes: string, hexAttribute: 'encoding' | 'ex:encoding'): string {
+  if (!isSafeXmlText(value)) return `<${tag}${attributes} ${hexAttribute}="hex">${utf8Hex(value)}</${tag}>`;
+  return value === '' ? `<${tag}${attributes}/>` : `<${tag}${attributes}>${escapeMarkup(value)}</${tag}>`;
 }
 
 /**
  * One `fileobject` line (indent included, newline-terminated). `cells` are the record's provenance
  * cells (`provenanceCells`), shared with the CSV projection.
+ *
+ * Written as strings: this is the hot path of report writing (one line per record, millions per
+ * image). It was built with fast-xml-parser's XMLBuilder before, at about three quarters of the
+ * report cost per record; a test renders the same records through that builder and compares the
+ * bytes (test/reports/dfxml-builder.test.ts).
  */
 export function dfxmlFileobject(record: EvidenceRecord, recordId: number, cells: readonly Cell[], table: TableDescriptor, indent: string): string {
-  const filename = recordFilename(record);
-  const byteRun: XmlNode = { '@_file_offset': 0 };
-  if (record.imageOffset !== undefined) byteRun['@_img_offset'] = record.imageOffset;
-  byteRun['@_len'] = record.lengthInBytes;
-  byteRun['@_ex:page'] = record.pageNumber;
-  byteRun['@_ex:offset-in-page'] = record.offsetInPage;
-
-  const provenance: XmlNode = {};
-  PROVENANCE_COLUMNS.forEach((column, index) => {
-    if (column.dfxml.kind !== 'provenance-attribute') return;
+  let out = `${indent}<fileobject>${textElement('filename', recordFilename(record), '', 'ex:encoding')}<id>${recordId}</id><filesize>${record.lengthInBytes}</filesize>`;
+  out += `<byte_runs><byte_run file_offset="0"${record.imageOffset === undefined ? '' : ` img_offset="${record.imageOffset}"`} len="${record.lengthInBytes}" ex:page="${record.pageNumber}" ex:offset-in-page="${record.offsetInPage}"/></byte_runs>`;
+  if (record.rawSha256 !== '') out += textElement('hashdigest', record.rawSha256.toLowerCase(), ' type="sha256"', 'ex:encoding');
+  let provenance = '';
+  for (let index = 0; index < PROVENANCE_COLUMNS.length; index++) {
+    const placement = (PROVENANCE_COLUMNS[index] as (typeof PROVENANCE_COLUMNS)[number]).dfxml;
+    if (placement.kind !== 'provenance-attribute') continue;
     const cell = cells[index];
-    if (cell === null || cell === undefined) return;
-    setAttribute(provenance, column.dfxml.name, String(cell));
-  });
-  if (record.confidence.reasons.length > 0) provenance['ex:reason'] = record.confidence.reasons.map((reason) => exText(reason));
-
-  const values: XmlNode[] = [];
-  record.values.forEach((value, index) => {
-    const node: XmlNode = {};
+    if (cell === null || cell === undefined) continue;
+    provenance += attribute(placement.name, String(cell));
+  }
+  const reasons = record.confidence.reasons;
+  if (reasons.length === 0) out += `<ex:provenance${provenance}/>`;
+  else {
+    out += `<ex:provenance${provenance}>`;
+    for (const reason of reasons) out += textElement('ex:reason', reason, '', 'encoding');
+    out += '</ex:provenance>';
+  }
+  for (const flag of record.flags) out += textElement('ex:flag', flag, '', 'encoding');
+  for (let index = 0; index < record.values.length; index++) {
     const columnName = table.columns[index];
-    if (columnName !== undefined) setAttribute(node, 'column', columnName);
-    else node['@_index'] = index;
-    node['@_type'] = valueType(record, index);
-    values.push(value === null ? node : exText(value, node));
-  });
-
-  const fileobject: XmlNode = {
-    filename: dfxmlText(filename),
-    id: recordId,
-    filesize: record.lengthInBytes,
-    byte_runs: { byte_run: byteRun },
-  };
-  if (record.rawSha256 !== '') fileobject['hashdigest'] = dfxmlText(record.rawSha256.toLowerCase(), { '@_type': 'sha256' });
-  fileobject['ex:provenance'] = provenance;
-  if (record.flags.length > 0) fileobject['ex:flag'] = record.flags.map((flag) => exText(flag));
-  if (values.length > 0) fileobject['ex:value'] = values;
-  return `${indent}${builder.build({ fileobject }) as string}\n`;
+    const attributes = `${columnName === undefined ? ` index="${index}"` : attribute('column', columnName)} type="${valueType(record, index)}"`;
+    const value = record.values[index];
+    out += value === null || value === undefined ? `<ex:value${attributes}/>` : textElement('ex:value', value, attributes, 'encoding');
+  }
+  return `${out}</fileobject>\n`;
 }

@@ -53,7 +53,7 @@ test.skipIf(process.env['EXHUME_BENCH'] !== '1')('report writer per-record cost'
   time('CSV row arrays', COUNT, () => {
     for (const [index, record] of input.entries()) sink += recordCsvRow(cells[index] ?? [], record, 5, false).length;
   });
-  time('DFXML fileobject (XMLBuilder)', COUNT, () => {
+  time('DFXML fileobject', COUNT, () => {
     for (const [index, record] of input.entries()) sink += dfxmlFileobject(record, index + 1, cells[index] ?? [], LEDGER_TABLE, '    ').length;
   });
   time('evidence.ndjson line', COUNT, () => {
