@@ -40,9 +40,9 @@
  * issueSortKey). A record lands in the DFXML `diskimageobject` of the input whose `path` or
  * `absolutePath` equals the location of its chain's file layer, else in a top-level `fileobject`.
  *
- * Cost (100k-row bench table of 15 columns, busy 2-core machine): rendering is about 100 µs per
- * record with CSV, DFXML and NDJSON (XMLBuilder three quarters of it, csv-stringify most of the
- * rest); appending a rendered batch costs the writer's thread about 15 µs per record (copying the
+ * Cost (100k-row bench table of 15 columns, busy 2-core machine): rendering was about 100 µs per
+ * record with CSV, DFXML and NDJSON while XMLBuilder built the DFXML (three quarters of it; the
+ * fragment is now written as strings, about 10 µs), csv-stringify most of the rest; appending a rendered batch costs the writer's thread about 15 µs per record (copying the
  * UTF-8 bytes with the ids put in, SHA-256, write, garbage collection). So `exhume scan` renders in
  * its pool workers (EvidenceSink.renderSpecFor / addRendered, bench/scan-full.js) and the writer's
  * thread is no longer what limits a scan.
