@@ -14,7 +14,7 @@ import type { LivePageDigests } from './freed/record-digest.js';
 import { liveDigestsOfPage } from './freed/record-digest.js';
 import type { SchemaFile, SchemaFileTable } from './freed/schema-file.js';
 import type { RecordSignature } from './freed/signature.js';
-import { ClassBit, classBitOfSerialType, inferredSignature, withProfile, withUniqueKeys } from './freed/signature.js';
+import { ClassBit, classBitOfSerialType, indexSignature, inferredSignature, withProfile, withUniqueKeys } from './freed/signature.js';
 import { RecordState, RecordStatus } from '../evidence/record.js';
 import type { Issue } from '../issues/issue.js';
 import type { SourcePath } from '../provenance/path.js';
@@ -349,5 +349,109 @@ export function recoverHeaderless(reader: PageReader, databasePath: SourcePath, 
     })),
     listed: listed[index] as LivePageDigests[],
   }));
-  return { pageSize: reader.pageSize, encoding, tables, issues };
+  const withoutRowid = recoverWithoutRowidPages(reader, databasePath, databaseName, encoding, options.schema, issues);
+  return { pageSize: reader.pageSize, encoding, tables: [...tables, ...withoutRowid], issues };
+}
+
+/** A record's field classes fit a signature exactly: same field count, every class storable there. */
+function fitsExactly(classes: readonly number[], signature: RecordSignature): boolean {
+  if (classes.length !== signature.fields.length) return false;
+  return classes.every((set, index) => (set & ~ClassBit.null & ~(signature.fields[index] as RecordSignature['fields'][number]).storable) === 0);
+}
+
+/**
+ * WITHOUT ROWID tables keep their rows in index b-tree pages, which an ordinary index's pages
+ * resemble: without a schema such pages are not decoded (an ordinary index repeats rows found
+ * elsewhere). With `--schema`, an index page every cell of which fits exactly one WITHOUT ROWID
+ * table (all its fields), and no ordinary index of the schema, is decoded as that table's rows
+ * (leaf and interior cells), its free space carved with the table's signature. Pages several
+ * tables fit are reported (`sqlite.headerless.shape-ambiguous`) and left undecoded.
+ */
+function recoverWithoutRowidPages(reader: PageReader, databasePath: SourcePath, databaseName: string, encoding: TextEncoding, schema: SchemaFile | undefined, issues: Issue[]): HeaderlessTable[] {
+  const tables = (schema?.tables ?? []).filter((table) => table.schema.withoutRowid);
+  if (schema === undefined || tables.length === 0) return [];
+  const usableSize = reader.pageSize;
+  const indexes = schema.indexes.flatMap((definition) => {
+    const owner = schema.tables.find((table) => table.name.toLowerCase() === definition.tableName.toLowerCase());
+    const signature = owner === undefined ? undefined : indexSignature(definition, owner.signature);
+    return signature === undefined ? [] : [signature];
+  });
+  const keyed = tables.map((table) => {
+    const uniqueIndexes = schema.indexes.filter((index) => index.unique && index.tableName.toLowerCase() === table.name.toLowerCase()).map((index) => [...index.columnNames]);
+    return withUniqueKeys(table.signature, table.sql, uniqueIndexes);
+  });
+  const pagesOf = tables.map(() => [] as { pageNumber: number; kind: 'index-leaf' | 'index-interior'; offsets: number[] }[]);
+  for (let pageNumber = 2; pageNumber <= reader.pageCount; pageNumber++) {
+    const page = reader.readPage(pageNumber);
+    if (page === undefined || page.length < usableSize || (page[0] !== PageType.indexLeaf && page[0] !== PageType.indexInterior)) continue;
+    const path = pagePath(databasePath, pageNumber, reader.pageSize);
+    const parsed = parseBtreePage(page, 0, 0, usableSize, path);
+    if (parsed.kind !== 'parsed' || parsed.issues.length > 0 || parsed.value.cellOffsetsInPage.length === 0) continue;
+    const kind = parsed.value.type === PageType.indexLeaf ? 'index-leaf' : 'index-interior';
+    const shapes: number[][] = [];
+    for (const offset of parsed.value.cellOffsetsInPage) {
+      const cell = parsePayloadCell(page, 0, offset, usableSize, kind);
+      if (!cell.ok) continue;
+      const header = parseRecordHeader(page, cell.cell.localPayloadStartInPage, cell.cell.localPayloadStartInPage + Math.min(cell.cell.localPayloadSize, cell.cell.payloadSize));
+      if (header.ok) shapes.push(header.header.serialTypes.map(classBitOfSerialType));
+    }
+    if (shapes.length !== parsed.value.cellOffsetsInPage.length) continue;
+    const fitting = keyed.map((entry, at) => ({ entry, at })).filter(({ entry }) => shapes.every((classes) => fitsExactly(classes, entry.signature)));
+    if (fitting.length === 0 || indexes.some((signature) => shapes.every((classes) => fitsExactly(classes, signature)))) continue;
+    if (fitting.length > 1) {
+      issues.push(
+        issue('sqlite.headerless.shape-ambiguous', 'warning', path, 0, `${databaseName}: index page ${pageNumber} fits WITHOUT ROWID tables ${fitting.map(({ at }) => (tables[at] as SchemaFileTable).name).join(', ')}; not decoded`, {
+          tables: fitting.map(({ at }) => (tables[at] as SchemaFileTable).name).join(','),
+        }),
+      );
+      continue;
+    }
+    (pagesOf[(fitting[0] as { at: number }).at] as { pageNumber: number; kind: 'index-leaf' | 'index-interior'; offsets: number[] }[]).push({ pageNumber, kind, offsets: [...parsed.value.cellOffsetsInPage] });
+  }
+  const context: FreedCarveContext = { databaseName, usableSize, encoding, reader, pageRoles: undefined };
+  const out: HeaderlessTable[] = [];
+  tables.forEach((table, at) => {
+    const pages = pagesOf[at] as { pageNumber: number; kind: 'index-leaf' | 'index-interior'; offsets: number[] }[];
+    if (pages.length === 0) return;
+    const signature = (keyed[at] as ReturnType<typeof withUniqueKeys>).signature;
+    const orphans: EvidenceRecord[] = [];
+    const listed: LivePageDigests[] = [];
+    for (const work of pages) {
+      const page = reader.readPage(work.pageNumber) as Uint8Array;
+      const path = pagePath(databasePath, work.pageNumber, reader.pageSize);
+      const parsed = parseBtreePage(page, 0, 0, usableSize, path);
+      if (parsed.kind !== 'parsed') continue;
+      const decoded = decodeCells(page, work.pageNumber, path, work.kind, work.offsets, table.decode, { databaseName, usableSize, encoding, reader, state: RecordState.orphan, status: RecordStatus.unknown, foundBy: 'page-scan' });
+      const reason = `${work.kind === 'index-leaf' ? 'index-leaf' : 'index-interior'} page ${work.pageNumber} found by page scan; database header lost; every record fits WITHOUT ROWID table ${table.name} of the schema file, and no ordinary index`;
+      for (const record of decoded.records) orphans.push({ ...record, confidence: { level: 'medium', reasons: [reason] } });
+      issues.push(...decoded.issues);
+      listed.push(liveDigestsOfPage(reader, page, parsed.value, usableSize, signature.digestFieldSets, work.kind === 'index-interior' ? work.offsets : undefined));
+    }
+    const profiled = withProfile(signature, orphans, encoding);
+    const freed: FreedRecord[] = [];
+    for (const work of pages) {
+      if (work.kind !== 'index-leaf') continue;
+      const page = reader.readPage(work.pageNumber) as Uint8Array;
+      const path = pagePath(databasePath, work.pageNumber, reader.pageSize);
+      const parsed = parseBtreePage(page, 0, 0, usableSize, path);
+      if (parsed.kind !== 'parsed') continue;
+      const carved = carveFreedCells(page, work.pageNumber, path, parsed.value, profiled, context);
+      for (const record of carved.records) {
+        freed.push({ ...record, confidence: { level: record.confidence.level === 'high' ? 'medium' : record.confidence.level, reasons: [...record.confidence.reasons, 'database header lost: compared with every cell listed by the orphan pages, live or not'] } });
+      }
+      issues.push(...carved.issues);
+    }
+    const fieldClasses = signature.fields.map((field) => field.storable);
+    out.push({
+      name: table.name,
+      columns: table.decode.columns,
+      shape: { name: table.name, fieldCount: fieldClasses.length, classes: fieldClasses, recordCount: orphans.length, pattern: patternOf(fieldClasses) },
+      fromSchema: true,
+      keyInfo: (keyed[at] as ReturnType<typeof withUniqueKeys>).keyInfo,
+      orphans,
+      freed,
+      listed,
+    });
+  });
+  return out;
 }

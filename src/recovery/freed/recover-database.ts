@@ -504,7 +504,7 @@ export function recoverHeaderlessDatabase(reader: PageReader, databasePath: Sour
       freedByStatus[record.status] = (freedByStatus[record.status] ?? 0) + 1;
     }
     live += table.orphans.length;
-    return { name: table.name, columns: table.columns, withoutRowid: false, kind: 'headerless', liveCount: table.orphans.length, live: options.keepLiveRecords === true ? table.orphans : [], freed };
+    return { name: table.name, columns: table.columns, withoutRowid: table.keyInfo.withoutRowid, kind: 'headerless', liveCount: table.orphans.length, live: options.keepLiveRecords === true ? table.orphans : [], freed };
   });
   return { location: databaseName, pageSize: recovered.pageSize, encoding: recovered.encoding, tables, droppedTables: [], issues, counts: { live, freedByState, freedByStatus, indexEntries: 0 } };
 }

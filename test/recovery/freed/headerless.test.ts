@@ -102,4 +102,42 @@ WITH RECURSIVE c(x) AS (SELECT 1 UNION ALL SELECT x+1 FROM c WHERE x<100) INSERT
     const back = deleted.filter((row) => table?.freed.some((record) => record.status === 'deleted' && matches(record.values, row)));
     expect(back.length).toBeGreaterThanOrEqual(Math.floor(deleted.length * 0.9));
   });
+
+  it('WITHOUT ROWID: with --schema its index pages are decoded as its rows, freed rows carved, an ordinary index left alone', () => {
+    const path = join(directory, 'without-rowid.db');
+    const sql = `CREATE TABLE batch_total (batch_no TEXT NOT NULL, trace_no TEXT NOT NULL, amount INTEGER, note TEXT, PRIMARY KEY (batch_no, trace_no)) WITHOUT ROWID;
+CREATE TABLE journal (trace_no TEXT, amount INTEGER);
+CREATE INDEX ix_journal ON journal(trace_no);`;
+    runSqlite(
+      path,
+      `PRAGMA page_size=1024; ${sql}
+WITH RECURSIVE c(x) AS (SELECT 1 UNION ALL SELECT x+1 FROM c WHERE x<600) INSERT INTO batch_total SELECT printf('%06d', 1 + x/50), printf('%06d', x), x*13, 'settled batch ' || x FROM c;
+WITH RECURSIVE c(x) AS (SELECT 1 UNION ALL SELECT x+1 FROM c WHERE x<300) INSERT INTO journal SELECT printf('T%05d', x), x FROM c;`,
+    );
+    const before = oracleRows(path, 'batch_total', { withoutRowid: true });
+    runSqlite(path, "DELETE FROM batch_total WHERE CAST(trace_no AS INTEGER) % 5 = 2;");
+    const after = oracleRows(path, 'batch_total', { withoutRowid: true });
+    const bytes = readFileSync(path);
+    bytes.fill(0, 0, 1024);
+    writeFileSync(path, bytes);
+    const keyOf = (values: readonly (string | null)[]): string => JSON.stringify(values);
+    const rowValues = (row: (typeof before)[number]): (string | null)[] => row.values.map((value) => value.text);
+    // Without a schema: index pages are never decoded (an ordinary index repeats rows found elsewhere).
+    expect(recoverDatabase(path).tables.some((table) => table.withoutRowid)).toBe(false);
+    const result = recoverDatabase(path, { schemaSql: sql, keepLiveRecords: true });
+    const table = result.tables.find((entry) => entry.name === 'batch_total');
+    expect(table?.withoutRowid).toBe(true);
+    expect(table?.columns).toEqual(['batch_no', 'trace_no', 'amount', 'note']);
+    // Every live row comes back (interior cells included), nothing else is listed.
+    expect(new Set(table?.live.map((record) => keyOf(record.values)))).toEqual(new Set(after.map((row) => keyOf(rowValues(row)))));
+    expect(table?.live.length).toBe(after.length);
+    // Freed records: only values that existed; most deleted rows back as deleted.
+    const all = new Set(before.map((row) => keyOf(rowValues(row))));
+    for (const record of table?.freed ?? []) expect(all.has(keyOf(record.values)), JSON.stringify(record.values)).toBe(true);
+    const liveKeys = new Set(after.map((row) => keyOf(rowValues(row))));
+    const deleted = before.filter((row) => !liveKeys.has(keyOf(rowValues(row))));
+    const back = deleted.filter((row) => table?.freed.some((record) => record.status === 'deleted' && keyOf(record.values) === keyOf(rowValues(row))));
+    expect(back.length).toBeGreaterThanOrEqual(Math.floor(deleted.length * 0.9));
+    expect(table?.freed.every((record) => record.rowid === null)).toBe(true);
+  });
 });
