@@ -13,12 +13,13 @@ import { carveFreedCells } from './freed/carve-page.js';
 import type { LivePageDigests } from './freed/record-digest.js';
 import { liveDigestsOfPage } from './freed/record-digest.js';
 import type { SchemaFile, SchemaFileTable } from './freed/schema-file.js';
+import { parseSchemaFile } from './freed/schema-file.js';
 import type { RecordSignature } from './freed/signature.js';
 import { ClassBit, classBitOfSerialType, indexSignature, inferredSignature, withProfile, withUniqueKeys } from './freed/signature.js';
 import { RecordState, RecordStatus } from '../evidence/record.js';
 import type { Issue } from '../issues/issue.js';
 import type { SourcePath } from '../provenance/path.js';
-import { pagePath } from '../formats/sqlite/btree.js';
+import { pagePath, walkBtree } from '../formats/sqlite/btree.js';
 import type { TextEncoding } from '../formats/sqlite/layout.js';
 import { PageType } from '../formats/sqlite/layout.js';
 import type { PageReader } from '../formats/sqlite/page-reader.js';
@@ -26,7 +27,7 @@ import { parseBtreePage } from '../formats/sqlite/parse-page.js';
 import { parsePayloadCell } from '../formats/sqlite/parse-cell.js';
 import { parseRecordHeader } from '../formats/sqlite/record.js';
 import { decodeCells } from './decode-cells.js';
-import { unknownTable } from './table-info.js';
+import { sqliteSchemaTable, unknownTable } from './table-info.js';
 
 const candidatePageSizes = [512, 1024, 2048, 4096, 8192, 16384, 32768, 65536];
 
@@ -252,12 +253,42 @@ export function recoverHeaderless(reader: PageReader, databasePath: SourcePath, 
   if (options.encoding === undefined && encoding !== 1) {
     issues.push(issue('sqlite.headerless.encoding-guessed', 'info', databasePath, 0, `${databaseName}: header lost; text decoded as ${encoding === 2 ? 'UTF-16le' : 'UTF-16be'} (zero bytes in ${textSamples.length} sampled text values)`));
   }
-  const { shapes, shapeOfCell } = inferTableShapes(cells);
+  // sqlite_schema rows that survived on other pages (a schema larger than page 1) give the tables
+  // and their root pages: every leaf reached from a root belongs to that table, named, whatever
+  // its records look like. What no root reaches is grouped by shape.
+  const surviving = survivingSchema(reader, cells, usableSize, encoding, databasePath, databaseName);
+  issues.push(...surviving.issues);
+  const schema = options.schema ?? surviving.schemaFile;
+  const pre = surviving.attributed;
+  const preOfPage = new Map<number, number>();
+  pre.forEach((entry, index) => {
+    for (const pageNumber of entry.pageNumbers) preOfPage.set(pageNumber, index);
+  });
+  const looseIndexes: number[] = [];
+  cells.forEach((cell, index) => {
+    if (!preOfPage.has(cell.pageNumber)) looseIndexes.push(index);
+  });
+  const loose = inferTableShapes(looseIndexes.map((index) => cells[index] as ShapedCell));
+  const preShapes: TableShape[] = pre.map((entry) => {
+    const classes = entry.table.signature.fields.map((field) => field.storable);
+    return { name: entry.table.name, fieldCount: classes.length, classes, recordCount: cells.filter((cell) => preOfPage.get(cell.pageNumber) === pre.indexOf(entry)).length, pattern: patternOf(classes) };
+  });
+  const shapes: TableShape[] = [...preShapes, ...loose.shapes];
+  const shapeOfCell = new Array<number>(cells.length).fill(-1);
+  cells.forEach((cell, index) => {
+    const preIndex = preOfPage.get(cell.pageNumber);
+    if (preIndex !== undefined) shapeOfCell[index] = preIndex;
+  });
+  looseIndexes.forEach((cellIndex, at) => {
+    shapeOfCell[cellIndex] = pre.length + (loose.shapeOfCell[at] as number);
+  });
   // Name shapes from the schema file: a table is used for one shape at most.
-  const schemaTables = options.schema?.tables ?? [];
+  const schemaTables = schema?.tables ?? [];
   const named = new Map<number, SchemaFileTable>();
-  const claimed = new Set<string>();
+  const claimed = new Set<string>(pre.map((entry) => entry.table.name));
+  pre.forEach((entry, index) => named.set(index, entry.table));
   shapes.forEach((shape, index) => {
+    if (index < pre.length) return;
     const fitting = tablesFittingShape(shape, schemaTables).filter((table) => !claimed.has(table.name));
     if (fitting.length === 1) {
       named.set(index, fitting[0] as SchemaFileTable);
@@ -277,7 +308,7 @@ export function recoverHeaderless(reader: PageReader, databasePath: SourcePath, 
   const keyed = shapes.map((_, index) => {
     const table = named.get(index);
     if (table === undefined) return undefined;
-    const uniqueIndexes = (options.schema?.indexes ?? []).filter((index) => index.unique && index.tableName.toLowerCase() === table.name.toLowerCase()).map((index) => [...index.columnNames]);
+    const uniqueIndexes = (schema?.indexes ?? []).filter((index) => index.unique && index.tableName.toLowerCase() === table.name.toLowerCase()).map((index) => [...index.columnNames]);
     return withUniqueKeys(table.signature, table.sql, uniqueIndexes);
   });
   const signatures = shapes.map((shape, index) => {
@@ -315,7 +346,13 @@ export function recoverHeaderless(reader: PageReader, databasePath: SourcePath, 
         status: RecordStatus.unknown,
         foundBy: 'page-scan',
       });
-      const reason = `table-leaf page ${pageNumber} found by page scan; database header lost; ${named.has(shape) ? `shape ${shapes[shape]?.pattern ?? ''} matched to table ${decodeInfos[shape]?.name ?? ''} of the schema file` : `table shape inferred from ${shapes[shape]?.recordCount ?? 0} records (pattern ${shapes[shape]?.pattern ?? ''})`}`;
+      const attribution =
+        shape < pre.length
+          ? (pre[shape] as SurvivingTable).reason
+          : named.has(shape)
+            ? `shape ${shapes[shape]?.pattern ?? ''} matched to table ${decodeInfos[shape]?.name ?? ''} of the ${options.schema === undefined ? 'sqlite_schema rows that survived' : 'schema file'}`
+            : `table shape inferred from ${shapes[shape]?.recordCount ?? 0} records (pattern ${shapes[shape]?.pattern ?? ''})`;
+      const reason = `table-leaf page ${pageNumber} found by page scan; database header lost; ${attribution}`;
       for (const record of decoded.records) (orphans[shape] as EvidenceRecord[]).push({ ...record, confidence: { level: 'medium', reasons: [reason] } });
       issues.push(...decoded.issues);
       (listed[shape] as LivePageDigests[]).push(liveDigestsOfPage(reader, page, { ...parsed.value, cellOffsetsInPage: offsets }, usableSize, (signatures[shape] as RecordSignature).digestFieldSets));
@@ -349,7 +386,7 @@ export function recoverHeaderless(reader: PageReader, databasePath: SourcePath, 
     })),
     listed: listed[index] as LivePageDigests[],
   }));
-  const withoutRowid = recoverWithoutRowidPages(reader, databasePath, databaseName, encoding, options.schema, issues);
+  const withoutRowid = recoverWithoutRowidPages(reader, databasePath, databaseName, encoding, schema, issues);
   return { pageSize: reader.pageSize, encoding, tables: [...tables, ...withoutRowid], issues };
 }
 
@@ -454,4 +491,83 @@ function recoverWithoutRowidPages(reader: PageReader, databasePath: SourcePath, 
     });
   });
   return out;
+}
+
+interface SurvivingTable {
+  readonly table: SchemaFileTable;
+  /** Leaf pages reached from its root page (or holding the surviving sqlite_schema rows). */
+  readonly pageNumbers: readonly number[];
+  readonly reason: string;
+}
+
+const schemaTypes = new Set(['table', 'index', 'view', 'trigger']);
+
+/**
+ * sqlite_schema rows among the orphan cells: five fields (type, name, tbl_name, rootpage, sql)
+ * whose type is one of SQLite's four and whose sql is a CREATE statement. A schema larger than
+ * page 1 keeps its leaves elsewhere, so they survive page 1's loss. From them: a schema file
+ * (named tables and their indexes) and, for each rowid table whose root page is not page 1, the
+ * leaves its b-tree walk reaches. The pages holding the rows are attributed to sqlite_schema.
+ * Issues: `sqlite.headerless.schema-recovered` (info) and the b-tree walks'.
+ */
+function survivingSchema(reader: PageReader, cells: readonly ShapedCell[], usableSize: number, encoding: TextEncoding, databasePath: SourcePath, databaseName: string): { schemaFile: SchemaFile | undefined; attributed: SurvivingTable[]; issues: Issue[] } {
+  const issues: Issue[] = [];
+  const { integer, text } = ClassBit;
+  const byPage = new Map<number, number[]>();
+  for (const cell of cells) {
+    const [type, name, tableName, root, sql] = cell.fieldClasses;
+    if (cell.fieldClasses.length !== 5 || type !== text || name !== text || tableName !== text || (root !== integer && root !== ClassBit.null) || (sql !== text && sql !== ClassBit.null)) continue;
+    byPage.set(cell.pageNumber, [...(byPage.get(cell.pageNumber) ?? []), cell.offsetInPage]);
+  }
+  const entries: { type: string; name: string; rootPageNumber: number; sql: string }[] = [];
+  const schemaPages: number[] = [];
+  for (const [pageNumber, offsets] of byPage) {
+    const page = reader.readPage(pageNumber);
+    if (page === undefined) continue;
+    const decoded = decodeCells(page, pageNumber, pagePath(databasePath, pageNumber, reader.pageSize), 'table-leaf', offsets, sqliteSchemaTable, {
+      databaseName,
+      usableSize,
+      encoding,
+      reader,
+      state: RecordState.orphan,
+      status: RecordStatus.unknown,
+      foundBy: 'page-scan',
+    });
+    let rows = 0;
+    for (const record of decoded.records) {
+      const [type, name, , root, sql] = record.values;
+      if (type === null || type === undefined || !schemaTypes.has(type) || name === null || name === undefined || sql === null || sql === undefined || !/^\s*create\s/i.test(sql)) continue;
+      entries.push({ type, name, rootPageNumber: Number(root ?? 0), sql });
+      rows++;
+    }
+    // A page is sqlite_schema's only when every listed cell is a schema row.
+    if (rows > 0 && rows === cells.filter((cell) => cell.pageNumber === pageNumber).length) schemaPages.push(pageNumber);
+  }
+  const tableEntries = entries.filter((entry) => entry.type === 'table' || entry.type === 'index');
+  if (tableEntries.length === 0) return { schemaFile: undefined, attributed: [], issues };
+  const schemaFile = parseSchemaFile(tableEntries.map((entry) => entry.sql).join(';\n'));
+  const attributed: SurvivingTable[] = [];
+  const schemaTable = parseSchemaFile('CREATE TABLE sqlite_schema (type text, name text, tbl_name text, rootpage integer, sql text)').tables[0] as SchemaFileTable;
+  if (schemaPages.length > 0) {
+    attributed.push({ table: { ...schemaTable, decode: sqliteSchemaTable }, pageNumbers: schemaPages.sort((a, b) => a - b), reason: 'every cell of the page is a sqlite_schema row' });
+  }
+  const visited = new Set<number>(schemaPages);
+  const named: string[] = [];
+  for (const entry of tableEntries) {
+    if (entry.type !== 'table' || entry.rootPageNumber < 2 || entry.rootPageNumber > reader.pageCount) continue;
+    const table = schemaFile.tables.find((candidate) => candidate.name === entry.name);
+    if (table === undefined || table.schema.withoutRowid) continue;
+    const walk = walkBtree(reader, usableSize, entry.rootPageNumber, databasePath, visited);
+    issues.push(...walk.issues);
+    const leaves = walk.leaves.filter((leaf) => leaf.type === PageType.tableLeaf).map((leaf) => leaf.pageNumber);
+    if (leaves.length === 0) continue;
+    named.push(`${table.name} (root page ${entry.rootPageNumber}, ${leaves.length} leaves)`);
+    attributed.push({ table, pageNumbers: leaves, reason: `reached from root page ${entry.rootPageNumber} of table ${table.name}, named by the sqlite_schema rows that survived on page(s) ${[...byPage.keys()].join(', ')}` });
+  }
+  issues.push(
+    issue('sqlite.headerless.schema-recovered', 'info', databasePath, 0, `${databaseName}: ${entries.length} sqlite_schema row(s) survived on page(s) ${[...byPage.keys()].join(', ')}; tables attributed by their root pages: ${named.length === 0 ? 'none' : named.join(', ')}`, {
+      rows: entries.length,
+    }),
+  );
+  return { schemaFile, attributed, issues };
 }

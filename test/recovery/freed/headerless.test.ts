@@ -140,4 +140,27 @@ WITH RECURSIVE c(x) AS (SELECT 1 UNION ALL SELECT x+1 FROM c WHERE x<300) INSERT
     expect(back.length).toBeGreaterThanOrEqual(Math.floor(deleted.length * 0.9));
     expect(table?.freed.every((record) => record.rowid === null)).toBe(true);
   });
+
+  it('a schema larger than page 1: its surviving rows name the tables and their root pages attribute the leaves, no --schema needed', () => {
+    const path = join(directory, 'big-schema.db');
+    // 40 tables with long column lists: sqlite_schema spills from page 1 onto leaves elsewhere.
+    const tables = Array.from({ length: 40 }, (_, index) => `CREATE TABLE t${index} (id INTEGER PRIMARY KEY, ${Array.from({ length: 12 }, (_, column) => `field_${column}_of_table_${index} TEXT`).join(', ')});`);
+    // Two tables of the same shape: only their root pages can tell their rows apart.
+    const fill = [3, 7].map((table) => `WITH RECURSIVE c(x) AS (SELECT 1 UNION ALL SELECT x+1 FROM c WHERE x<300) INSERT INTO t${table} (id, field_0_of_table_${table}) SELECT x, 'row ' || x || ' of t${table}' FROM c;`);
+    runSqlite(path, `PRAGMA page_size=1024; ${tables.join('\n')} ${fill.join('\n')}`);
+    const t3 = oracleRows(path, 't3');
+    const t7 = oracleRows(path, 't7');
+    const bytes = readFileSync(path);
+    bytes.fill(0, 0, 1024);
+    writeFileSync(path, bytes);
+    const result = recoverDatabase(path, { keepLiveRecords: true });
+    expect(result.issues.map((problem) => problem.code)).toContain('sqlite.headerless.schema-recovered');
+    for (const [name, rows] of [['t3', t3], ['t7', t7]] as const) {
+      const table = result.tables.find((entry) => entry.name === name);
+      expect(table?.columns[1]).toBe(`field_0_of_table_${name.slice(1)}`);
+      expect(table?.live.map((record) => record.values[1]).sort()).toEqual(rows.map((row) => row.values[1]?.text ?? null).sort());
+      expect(table?.live.every((record) => record.confidence.reasons[0]?.includes('reached from root page') === true)).toBe(true);
+    }
+    expect(result.tables.find((entry) => entry.name === 'sqlite_schema')?.live.length ?? 0).toBeGreaterThan(0);
+  });
 });
