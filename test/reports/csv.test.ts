@@ -1,4 +1,7 @@
+import { stringify } from 'csv-stringify/sync';
 import { afterEach, describe, expect, test } from 'vitest';
+import type { Cell } from '../../src/reports/columns.js';
+import { csvRowText } from '../../src/reports/csv.js';
 import { makeTempDir, removeDir } from '../support/sqlite3.js';
 import { LEDGER_TABLE, makeIssue, makeLiveRecord, makeRecord, makeTransaction } from '../support/evidence.js';
 import { parseCsv, readText, writeReport } from './helpers.js';
@@ -164,5 +167,14 @@ describe('issues.csv and transactions.csv', () => {
     ]);
     expect(rows[2]?.slice(3, 5)).toEqual(['2', null]);
     expect(rows[2]?.[9]).toBeNull();
+  });
+});
+
+describe('csvRowText (plain) equals csv-stringify', () => {
+  test('on hostile fields, row by row', () => {
+    const fields: Cell[] = ['', 'plain', 'a,b', 'say "hi"', '"', ',', 'cr\ronly', 'lf\nonly', 'crlf\r\n', 'tab\there', ' lead', 'trail ', '=1+2', '-5', '@x', 'nul\u0000', 'bom\ufeff', '示例便利店', "it's", null, 0, -1, 3.5, 2 ** 53, 12345678901234567890n, -7n];
+    const rows: Cell[][] = [[], ...fields.map((field) => [field]), fields, [...fields].reverse(), fields.map((_, index) => fields[(index * 7) % fields.length] as Cell)];
+    const plain = { header: false, bom: false, escape_formulas: false, quoted_match: /^$/, cast: { bigint: (value: bigint) => value.toString(), boolean: (value: boolean) => (value ? 'true' : 'false') } };
+    for (const row of rows) expect(csvRowText(row, false)).toBe(stringify([row], plain));
   });
 });
