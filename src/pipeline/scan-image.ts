@@ -12,6 +12,7 @@ import { issue } from '../issues/issue.js';
 import { filePath } from '../provenance/path.js';
 import type { EvidenceFile } from '../sources/inputs.js';
 import { carveImage, carveScannedImage } from '../assembly/carve/carve-image.js';
+import { relocateToFragment } from '../assembly/carve/fragments.js';
 import type { ImageScan } from '../scanning/scan-image.js';
 import type { WindowScanner } from '../scanning/window-scanner.js';
 import { recoverFromReader } from '../recovery/freed/recover-database.js';
@@ -77,7 +78,7 @@ export async function scanRawImage(file: EvidenceFile, pool: WindowScanner, sink
       for (const table of recovered.tables) {
         if (table.freed.length === 0) continue;
         await sink.addTable({ database: database.name, table: table.name, columns: table.columns, withoutRowid: table.withoutRowid });
-        for (let start = 0; start < table.freed.length; start += 2048) await sink.addRecords(table.freed.slice(start, start + 2048).map(evidenceOf));
+        for (let start = 0; start < table.freed.length; start += 2048) await sink.addRecords(table.freed.slice(start, start + 2048).map((freed) => relocateToFragment(evidenceOf(freed), database)));
       }
       await sink.addIssues(recovered.issues);
     }

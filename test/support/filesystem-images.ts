@@ -44,6 +44,11 @@ export interface FilesystemImageSpec {
   readonly files: readonly ImageFile[];
   /** Deleted afterwards (their blocks become unallocated, their bytes stay). */
   readonly deleted: readonly string[];
+  /**
+   * Written after the deletes: both allocators (debugfs's and mtools') fill the first free blocks
+   * first, so a file larger than the hole a deleted file left is stored in fragments.
+   */
+  readonly thenWritten?: readonly ImageFile[];
 }
 
 /** Zeroes `length` bytes at `offset` of a file, in place. */
@@ -69,7 +74,7 @@ export function buildExt4Image(directory: string, spec: FilesystemImageSpec): st
   const imagePath = join(directory, 'ext4.img');
   createEmpty(imagePath, spec.sizeInBytes);
   execFileSync('mkfs.ext4', ['-F', '-q', '-b', '4096', '-m', '0', '-E', 'lazy_itable_init=0', imagePath], { stdio: 'pipe' });
-  const commands = [...spec.files.map((file) => `write ${file.hostPath} ${file.name}`), ...spec.deleted.map((name) => `rm ${name}`)].join('\n');
+  const commands = [...spec.files.map((file) => `write ${file.hostPath} ${file.name}`), ...spec.deleted.map((name) => `rm ${name}`), ...(spec.thenWritten ?? []).map((file) => `write ${file.hostPath} ${file.name}`)].join('\n');
   const commandFile = join(directory, 'debugfs.commands');
   writeFileSync(commandFile, `${commands}\n`);
   execFileSync('debugfs', ['-w', '-f', commandFile, imagePath], { stdio: 'pipe' });
@@ -107,6 +112,7 @@ export function buildFatImage(directory: string, spec: FilesystemImageSpec): str
   execFileSync('mformat', ['-i', imagePath, '::'], { stdio: 'pipe' });
   for (const file of spec.files) execFileSync('mcopy', ['-i', imagePath, file.hostPath, `::/${file.name}`], { stdio: 'pipe' });
   for (const name of spec.deleted) execFileSync('mdel', ['-i', imagePath, `::/${name}`], { stdio: 'pipe' });
+  for (const file of spec.thenWritten ?? []) execFileSync('mcopy', ['-i', imagePath, file.hostPath, `::/${file.name}`], { stdio: 'pipe' });
   return imagePath;
 }
 
@@ -214,6 +220,15 @@ INSERT INTO settings VALUES ('batch', '000006');
 `,
   );
   return { livePath, walPath, oldPath };
+}
+
+/** Block numbers of a file in an ext4 image, in file order (debugfs `blocks`). */
+export function ext4FileBlocks(imagePath: string, name: string): number[] {
+  return execFileSync('debugfs', ['-R', `blocks ${name}`, imagePath], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] })
+    .trim()
+    .split(/\s+/)
+    .filter((word) => word !== '')
+    .map(Number);
 }
 
 /** The bytes of a file, for byte-for-byte comparisons with what was carved. */

@@ -30,6 +30,8 @@ import type { SourcePath } from '../../provenance/path.js';
 import { extendPath, filePath } from '../../provenance/path.js';
 import type { BtreePageHit, FreelistTrunkHit, Hit, JournalHeaderHit, JournalRecordHit, SqliteHeaderHit, WalFrameHit, WalHeaderHit } from '../../scanning/hits.js';
 import type { ByteSource } from '../../sources/byte-source.js';
+import type { DatabaseFragment, FragmentSearchContext } from './fragments.js';
+import { candidatesByFamily, locateFragments } from './fragments.js';
 import type { HeaderlessDatabase } from './reassemble.js';
 import { reassembleOrphans } from './reassemble.js';
 
@@ -49,18 +51,25 @@ export interface CarvedDatabase {
   readonly name: string;
   readonly imageOffset: number;
   readonly pageSize: number;
-  /** Pages present in the image (clipped at its end). */
+  /** Pages present in the image (clipped at its end; with fragments, the pages the runs hold). */
   readonly pageCount: number;
   /** Pages the header declares (undefined when it does not say). */
   readonly declaredPageCount: number | undefined;
   /** How the extent was decided. */
   readonly extentFrom: 'trusted-header-size' | 'header-size' | 'page-grid';
+  /** Bytes of the first run (the whole database when it is stored in one piece). */
   readonly sizeInBytes: number;
   /** The declared extent runs past the image end. */
   readonly truncated: boolean;
   readonly header: DatabaseHeader;
   /** `file:<image> > range@<imageOffset>+<sizeInBytes>`. */
   readonly path: SourcePath;
+  /**
+   * Where its pages are (fragments.ts): one run from the header, or several when the b-tree links
+   * found the file fragmented; the pages of a declared extent the links showed not to be its
+   * pages are in no run.
+   */
+  readonly fragments: readonly DatabaseFragment[];
 }
 
 export interface CarvedWal {
@@ -185,13 +194,16 @@ export function assembleCarriers(hits: readonly Hit[], source: ByteSource, image
   // Strictly inside: a log's own first byte is not "inside" it.
   const insideLog = (offset: number): boolean => insideLogExtent(offset, false);
 
-  const databases: CarvedDatabase[] = [];
+  const declaredDatabases: CarvedDatabase[] = [];
   for (const hit of sorted) {
     if (hit.kind !== 'sqlite-header' || insideLog(hit.imageOffset)) continue;
     const carved = carveDatabase(hit, source, btreeByOffset, imagePath, issues);
-    if (carved !== undefined) databases.push(carved);
+    if (carved !== undefined) declaredDatabases.push(carved);
   }
-  const databaseExtents: Extent[] = databases.map((database) => ({ start: database.imageOffset, end: database.imageOffset + database.sizeInBytes }));
+  const databases = placePages(declaredDatabases, source, btreeByOffset, insideLog, issues);
+  const databaseExtents: Extent[] = databases.flatMap((database) =>
+    database.fragments.map((fragment) => ({ start: fragment.imageOffset, end: Math.min(source.sizeInBytes, fragment.imageOffset + fragment.pageCount * database.pageSize) })),
+  );
   const insideDatabaseExtent = extentIndex(databaseExtents);
   const insideDatabase = (offset: number): boolean => insideDatabaseExtent(offset, true);
 
@@ -203,6 +215,56 @@ export function assembleCarriers(hits: readonly Hit[], source: ByteSource, image
   }
   const reassembled = reassembleOrphans(loosePages, source, imagePath);
   return { databases, wals, walFragments, journals, journalFragments, headerlessDatabases: reassembled.databases, orphanPages: reassembled.remaining, freelistTrunkCandidates, issues };
+}
+
+/**
+ * Puts each database whose header declares its size on the pages its b-tree links find
+ * (fragments.ts). Twice: first each alone (only WALs and journals are foreign), then each with
+ * the first run of every other database as foreign ground, so a database whose declared extent
+ * runs into another file (an older copy, another database) neither takes that file's pages nor
+ * lends it its own. A database whose header lies inside another's first run keeps its own
+ * ground: the other's run counts as foreign only up to that header.
+ */
+function placePages(databases: readonly CarvedDatabase[], source: ByteSource, btreeByOffset: ReadonlyMap<number, BtreePageHit>, insideLog: (offset: number) => boolean, issues: Issue[]): CarvedDatabase[] {
+  const voters = candidatesByFamily(btreeByOffset.values());
+  const searched = databases.filter((database) => database.declaredPageCount !== undefined);
+  if (searched.length === 0) return [...databases];
+  const logsOnly: FragmentSearchContext = { source, btreeByOffset, candidatesByFamily: voters, isForeign: (offset) => insideLog(offset) };
+  const firstRuns = new Map<CarvedDatabase, Extent>();
+  for (const database of searched) {
+    const { fragments } = locateFragments(searchInput(database), logsOnly);
+    const first = fragments[0] as DatabaseFragment;
+    firstRuns.set(database, { start: first.imageOffset, end: first.imageOffset + first.pageCount * database.pageSize });
+  }
+  return databases.map((database) => {
+    if (database.declaredPageCount === undefined) return database;
+    const grounds: Extent[] = [];
+    for (const [other, run] of firstRuns) {
+      if (other === database) continue;
+      const end = run.start < database.imageOffset ? Math.min(run.end, database.imageOffset) : run.end;
+      if (end > run.start) grounds.push({ start: run.start, end });
+    }
+    const insideOther = extentIndex(grounds);
+    const context: FragmentSearchContext = { source, btreeByOffset, candidatesByFamily: voters, isForeign: (offset) => insideLog(offset) || insideOther(offset, true) };
+    const located = locateFragments(searchInput(database), context);
+    issues.push(...located.issues);
+    const fragments = located.fragments;
+    const first = fragments[0] as DatabaseFragment;
+    if (fragments.length === 1 && first.pageCount === database.pageCount) return { ...database, fragments };
+    const sizeInBytes = Math.min(first.pageCount * database.pageSize, source.sizeInBytes - database.imageOffset);
+    const pageCount = fragments.reduce((sum, fragment) => sum + fragment.pageCount, 0);
+    return { ...database, pageCount, sizeInBytes, path: rangePath(rootPathOf(database.path), database.imageOffset, sizeInBytes), fragments };
+  });
+}
+
+function searchInput(database: CarvedDatabase): Parameters<typeof locateFragments>[0] {
+  return { imageOffset: database.imageOffset, header: database.header, declaredPageCount: database.declaredPageCount ?? database.pageCount, path: database.path, name: database.name };
+}
+
+function rootPathOf(path: SourcePath): SourcePath {
+  let node = path;
+  while (node.parent !== null) node = node.parent;
+  return node;
 }
 
 /**
@@ -287,7 +349,7 @@ function carveDatabase(hit: SqliteHeaderHit, source: ByteSource, btreeByOffset: 
       }),
     );
   }
-  return { name, imageOffset: hit.imageOffset, pageSize, pageCount, declaredPageCount: declared, extentFrom, sizeInBytes, truncated, header, path };
+  return { name, imageOffset: hit.imageOffset, pageSize, pageCount, declaredPageCount: declared, extentFrom, sizeInBytes, truncated, header, path, fragments: [{ firstPageNumber: 1, pageCount, imageOffset: hit.imageOffset }] };
 }
 
 function rootName(path: SourcePath): string {

@@ -23,7 +23,7 @@ import type { ImageScan, ImageScanTiming, ScanImageOptions } from '../../scannin
 import { scanImage } from '../../scanning/scan-image.js';
 import type { ByteSource } from '../../sources/byte-source.js';
 import { expandInputs } from '../../sources/inputs.js';
-import type { SourcePageReader } from '../../sources/page-reader.js';
+import type { PageReader } from '../../formats/sqlite/page-reader.js';
 import { isLaterSplitSegment, openSegments } from '../../sources/split-raw.js';
 import type { CarrierSet, CarvedDatabase } from './carriers.js';
 import { assembleCarriers } from './carriers.js';
@@ -34,7 +34,7 @@ export interface CarveImageOptions extends ScanImageOptions {}
 
 export interface CarvedDatabaseWithReader extends CarvedDatabase {
   /** Pages of the carved database, read from the image through a `range` layer. */
-  readonly reader: SourcePageReader;
+  readonly reader: PageReader;
 }
 
 export interface CarvedImage extends Omit<CarrierSet, 'databases' | 'issues'> {

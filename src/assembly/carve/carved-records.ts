@@ -44,6 +44,7 @@ import type { BtreePageHit } from '../../scanning/hits.js';
 import type { ByteSource } from '../../sources/byte-source.js';
 import { SourcePageReader } from '../../sources/page-reader.js';
 import type { CarvedDatabase, CarvedJournal, CarvedWal, JournalFragment, WalFragment } from './carriers.js';
+import { FragmentPageReader, fragmentPageOffset, relocateToFragment } from './fragments.js';
 import type { HeaderlessDatabase } from './reassemble.js';
 import type { SchemaCandidate } from './schema-match.js';
 import { matchPage, schemaCandidate } from './schema-match.js';
@@ -96,7 +97,9 @@ class NoPages implements PageReader {
   }
 }
 
-export function databaseReader(source: ByteSource, database: CarvedDatabase): SourcePageReader {
+/** Pages of a carved database: read in place, or through its runs when it is fragmented (fragments.ts). */
+export function databaseReader(source: ByteSource, database: CarvedDatabase): PageReader {
+  if (database.fragments.length > 1) return new FragmentPageReader(source, database.pageSize, database.fragments);
   return new SourcePageReader(source, database.pageSize, database.imageOffset, database.sizeInBytes);
 }
 
@@ -157,7 +160,12 @@ export function collectCarvedRecords(source: ByteSource, carriers: RecordCarrier
         if (bytes === undefined) continue;
         // Interior-cell work and leaf work on one page decode different cells: keep them apart.
         const key = work.interiorCellOffsets === undefined ? sha256Hex(bytes) : `${sha256Hex(bytes)}:interior`;
-        const sighting: PageSighting = { carrier: 'database', imageOffset: database.imageOffset + (work.pageNumber - 1) * database.pageSize, database: database.name, pageNumber: work.pageNumber };
+        const sighting: PageSighting = {
+          carrier: 'database',
+          imageOffset: fragmentPageOffset(database.fragments, database.pageSize, work.pageNumber) ?? database.imageOffset + (work.pageNumber - 1) * database.pageSize,
+          database: database.name,
+          pageNumber: work.pageNumber,
+        };
         const page = register(key, database.pageSize, sighting);
         if (page === undefined) continue;
         const batch = decodeLivePages(reader, {
@@ -168,7 +176,10 @@ export function collectCarvedRecords(source: ByteSource, carriers: RecordCarrier
           table: table.table.decode,
           pages: [work] as readonly PageWork[],
         });
-        keep(page, batch.records);
+        keep(
+          page,
+          batch.records.map((record) => relocateToFragment(record, database)),
+        );
         issues.push(...batch.issues);
       }
     }

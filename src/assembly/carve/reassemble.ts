@@ -10,8 +10,9 @@
  * overflow chains followed, and its provenance is `file:<image> > range@B+<length> >
  * sqlite-page#n > cell@…`, exact to the byte.
  *
- * What this does not do: relocate pages of a database whose file was fragmented (pages on two
- * grids). A page whose grid disagrees with its parent's stays an orphan page, decoded alone.
+ * What this does not do: put a header-less database stored in fragments back together (pages on
+ * two grids). A page whose grid disagrees with its parent's stays an orphan page, decoded alone.
+ * (A fragmented database whose header survives is put together by fragments.ts.)
  */
 import { formatOffset } from '../../bytes/offsets.js';
 import { PageType } from '../../formats/sqlite/layout.js';

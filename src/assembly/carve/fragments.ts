@@ -1,0 +1,390 @@
+/**
+ * Where the pages of a header-anchored database really are: one run from its header, or several
+ * runs when the file system stored the file in fragments.
+ *
+ * A header says how many pages the database has, not where they are. Carving used to take pages
+ * 1…N at header + (n − 1) × page size, so a fragmented file took whatever followed its first
+ * fragment (another file, an older copy, zeros) as its own pages: foreign records attributed to
+ * it, and its real later pages left as orphans. The b-tree links say where each page must be:
+ * the schema names every root page, every interior page names its children, and each named page
+ * must be a b-tree page of the same family (table or index) where the database's grid puts it.
+ *
+ * 1. Walk the links on the header's grid. Where a named page is not there (no b-tree page of its
+ *    family at its place, or a place inside another database's own pages or inside a WAL or
+ *    journal), the first such page number m marks where the run from the header ends.
+ * 2. For the pages named from m on, every b-tree page of the right family anywhere in the image
+ *    votes for the grid that would put the named page there (grid = its image offset −
+ *    (n − 1) × page size, any 512-byte alignment: FAT clusters need not be page-aligned). The
+ *    grid named by most pages (at least `minimumLinkedChildren`, more than the header's own grid
+ *    explains, and no tie) holds the next run, which starts at m. Then again from that run, up to
+ *    `maximumFragmentCount` runs.
+ * 3. When no grid wins, the pages from m on are not where the header says and nowhere the links
+ *    can find: the database is clipped at m − 1 pages, with an issue. Their place is not read as
+ *    theirs, so nothing foreign is decoded as this database's records (the pages found there are
+ *    orphans, decoded on their own).
+ * A failure among pages that otherwise sit where the header says (a page overwritten in place)
+ * does not cut the run: a cut needs the header's grid to explain fewer of the pages named from
+ * m on than it fails.
+ *
+ * Limits: overflow, freelist and pointer-map pages have no type byte, so they are located only
+ * as members of a run (a run ends at a named b-tree page, so an overflow page between the last
+ * b-tree page of one run and the first of the next is taken from the earlier run; an issue says
+ * so when that gap is not empty). A run whose grid would start before the image (page 1 of the
+ * grid at a negative offset) is not taken: provenance folds page numbers through a `range` layer
+ * whose start cannot be negative. Databases without a header (reassemble.ts) stay on one grid.
+ */
+import { formatOffset } from '../../bytes/offsets.js';
+import { PageType } from '../../formats/sqlite/layout.js';
+import { parseTableInteriorCell, parsePayloadCell } from '../../formats/sqlite/parse-cell.js';
+import { parseBtreePage } from '../../formats/sqlite/parse-page.js';
+import type { PageReader } from '../../formats/sqlite/page-reader.js';
+import type { DatabaseHeader } from '../../formats/sqlite/parse-header.js';
+import type { Issue } from '../../issues/issue.js';
+import { issue } from '../../issues/issue.js';
+import type { SourcePath } from '../../provenance/path.js';
+import { extendPath, renderPath } from '../../provenance/path.js';
+import { readSchema } from '../../recovery/database.js';
+import type { BtreePageHit } from '../../scanning/hits.js';
+import type { ByteSource } from '../../sources/byte-source.js';
+
+/** Fragment search limits, with their unit and reason. */
+export const fragmentLimits = {
+  /** Named pages that must land on one grid before it is believed to hold a run (one could be chance). */
+  minimumLinkedChildren: 2,
+  /** Runs per database (a file system rarely splits a file more; each run costs one vote). */
+  maximumFragmentCount: 16,
+  /** Named page × candidate page comparisons per vote (quadratic guard). */
+  maximumComparisonsPerVote: 8_000_000,
+  /** Named pages that vote, the lowest page numbers first (the next run starts at the lowest). */
+  maximumVotingPages: 64,
+} as const;
+
+/** One run of consecutive pages stored contiguously in the image. */
+export interface DatabaseFragment {
+  readonly firstPageNumber: number;
+  readonly pageCount: number;
+  /** Image offset of the run's first page. */
+  readonly imageOffset: number;
+}
+
+type Family = 'table' | 'index';
+
+function familyOf(pageType: number): Family | undefined {
+  if (pageType === PageType.tableInterior || pageType === PageType.tableLeaf) return 'table';
+  if (pageType === PageType.indexInterior || pageType === PageType.indexLeaf) return 'index';
+  return undefined;
+}
+
+/** Image offset of page `pageNumber` through the runs, or undefined when no run holds it. */
+export function fragmentPageOffset(fragments: readonly DatabaseFragment[], pageSize: number, pageNumber: number): number | undefined {
+  for (const fragment of fragments) {
+    if (pageNumber >= fragment.firstPageNumber && pageNumber < fragment.firstPageNumber + fragment.pageCount) return fragment.imageOffset + (pageNumber - fragment.firstPageNumber) * pageSize;
+  }
+  return undefined;
+}
+
+/** A PageReader over runs of pages (page numbers mapped through the runs). */
+export class FragmentPageReader implements PageReader {
+  readonly pageSize: number;
+  readonly pageCount: number;
+  readonly #source: ByteSource;
+  readonly #fragments: readonly DatabaseFragment[];
+
+  constructor(source: ByteSource, pageSize: number, fragments: readonly DatabaseFragment[]) {
+    this.#source = source;
+    this.pageSize = pageSize;
+    this.#fragments = fragments;
+    this.pageCount = Math.max(0, ...fragments.map((fragment) => fragment.firstPageNumber + fragment.pageCount - 1));
+  }
+
+  readPage(pageNumber: number): Uint8Array | undefined {
+    if (!Number.isSafeInteger(pageNumber) || pageNumber < 1 || pageNumber > this.pageCount) return undefined;
+    const offset = fragmentPageOffset(this.#fragments, this.pageSize, pageNumber);
+    return offset === undefined ? undefined : this.#source.read(offset, this.pageSize);
+  }
+}
+
+/** A page named by a link, with the rowid range its parent's keys allow (table trees: (low, high]). */
+interface NamedPage {
+  readonly pageNumber: number;
+  readonly family: Family;
+  readonly low: number;
+  readonly high: number;
+}
+
+interface PageLinks {
+  readonly family: Family;
+  /** Children with the key range each may hold (table trees; index trees get the whole range). */
+  readonly children: NamedPage[];
+  /** Smallest and largest rowid or key on a table page (undefined on index pages and empty pages). */
+  readonly keyRange: { readonly minimum: number; readonly maximum: number } | undefined;
+}
+
+/**
+ * The links of a b-tree page whose header is at `headerOffset` (100 on page 1): its family, its
+ * children with their key ranges, and its own key range. A table page's keys are what tells a
+ * database's page from a page of the same family that sits there by chance (another file, or the
+ * same database's page shifted by a fragment): a child must hold rowids its parent's keys allow.
+ */
+function linksOf(page: Uint8Array, headerOffset: number, usableSize: number, path: SourcePath): PageLinks | undefined {
+  const pageType = page[headerOffset];
+  if (pageType === undefined) return undefined;
+  const family = familyOf(pageType);
+  if (family === undefined) return undefined;
+  const parsed = parseBtreePage(page, 0, headerOffset, usableSize, path);
+  if (parsed.kind !== 'parsed') return { family, children: [], keyRange: undefined };
+  const children: NamedPage[] = [];
+  let minimum = Number.POSITIVE_INFINITY;
+  let maximum = Number.NEGATIVE_INFINITY;
+  let low = Number.NEGATIVE_INFINITY;
+  for (const offset of parsed.value.cellOffsetsInPage) {
+    if (pageType === PageType.tableInterior) {
+      const cell = parseTableInteriorCell(page, 0, offset, usableSize);
+      if (cell === undefined) continue;
+      if (cell.leftChildPageNumber > 0) children.push({ pageNumber: cell.leftChildPageNumber, family, low, high: cell.rowid });
+      low = cell.rowid;
+      minimum = Math.min(minimum, cell.rowid);
+      maximum = Math.max(maximum, cell.rowid);
+    } else if (pageType === PageType.tableLeaf) {
+      const cell = parsePayloadCell(page, 0, offset, usableSize, 'table-leaf');
+      if (!cell.ok || cell.cell.rowid === undefined) continue;
+      minimum = Math.min(minimum, cell.cell.rowid);
+      maximum = Math.max(maximum, cell.cell.rowid);
+    } else if (pageType === PageType.indexInterior) {
+      const cell = parsePayloadCell(page, 0, offset, usableSize, 'index-interior');
+      if (cell.ok && cell.cell.leftChildPageNumber !== undefined && cell.cell.leftChildPageNumber > 0) children.push({ pageNumber: cell.cell.leftChildPageNumber, family, low: Number.NEGATIVE_INFINITY, high: Number.POSITIVE_INFINITY });
+    }
+  }
+  if (parsed.value.rightChildPageNumber > 0) children.push({ pageNumber: parsed.value.rightChildPageNumber, family, low: pageType === PageType.tableInterior ? low : Number.NEGATIVE_INFINITY, high: Number.POSITIVE_INFINITY });
+  return { family, children, keyRange: minimum <= maximum ? { minimum, maximum } : undefined };
+}
+
+interface LinkWalk {
+  /** Pages found where the runs put them, with their family. */
+  readonly accepted: Map<number, Family>;
+  /** Named pages not found where the runs put them (or beyond every run). */
+  readonly failed: Map<number, Family>;
+  /** Every page named by an accepted page or the schema, with the page naming it (0: the schema). */
+  readonly named: { readonly pageNumber: number; readonly family: Family; readonly namedBy: number }[];
+}
+
+export interface FragmentSearchInput {
+  readonly imageOffset: number;
+  readonly header: DatabaseHeader;
+  /** Pages the header declares (the search never maps more). */
+  readonly declaredPageCount: number;
+  readonly path: SourcePath;
+  readonly name: string;
+}
+
+export interface FragmentSearchContext {
+  readonly source: ByteSource;
+  readonly btreeByOffset: ReadonlyMap<number, BtreePageHit>;
+  /** B-tree pages by family (the voters). */
+  readonly candidatesByFamily: ReadonlyMap<Family, readonly BtreePageHit[]>;
+  /** True where a page of this database cannot be: inside a WAL or journal, or inside another database's own pages. */
+  readonly isForeign: (imageOffset: number, pageSize: number) => boolean;
+}
+
+/** Groups b-tree hits by family, for `FragmentSearchContext.candidatesByFamily`. */
+export function candidatesByFamily(hits: Iterable<BtreePageHit>): Map<Family, BtreePageHit[]> {
+  const out = new Map<Family, BtreePageHit[]>([
+    ['table', []],
+    ['index', []],
+  ]);
+  for (const hit of hits) {
+    const family = familyOf(hit.pageType);
+    if (family !== undefined) out.get(family)?.push(hit);
+  }
+  return out;
+}
+
+function walkLinks(database: FragmentSearchInput, fragments: readonly DatabaseFragment[], roots: readonly NamedPage[], context: FragmentSearchContext): LinkWalk {
+  const pageSize = database.header.pageSize;
+  const usableSize = database.header.usableSize;
+  const accepted = new Map<number, Family>();
+  const failed = new Map<number, Family>();
+  const named: LinkWalk['named'] = roots.map((root) => ({ pageNumber: root.pageNumber, family: root.family, namedBy: 0 }));
+  const queue: NamedPage[] = [...roots];
+  const seen = new Set<number>();
+  while (queue.length > 0) {
+    const next = queue.pop() as NamedPage;
+    if (seen.has(next.pageNumber) || seen.size >= database.declaredPageCount) continue;
+    seen.add(next.pageNumber);
+    if (next.pageNumber < 1 || next.pageNumber > database.declaredPageCount) continue; // a corrupt link: not a place
+    const offset = fragmentPageOffset(fragments, pageSize, next.pageNumber);
+    let page: Uint8Array | undefined;
+    let headerOffset = 0;
+    if (next.pageNumber === 1) {
+      page = offset === undefined ? undefined : context.source.read(offset, pageSize);
+      headerOffset = 100;
+    } else if (offset !== undefined && !context.isForeign(offset, pageSize)) {
+      const hit = context.btreeByOffset.get(offset);
+      if (hit !== undefined && hit.pageSize <= pageSize && familyOf(hit.pageType) === next.family) page = context.source.read(offset, pageSize);
+    }
+    const links = page === undefined ? undefined : linksOf(page, headerOffset, usableSize, database.path);
+    const keysFit = links?.keyRange === undefined || (links.keyRange.minimum > next.low && links.keyRange.maximum <= next.high);
+    if (links === undefined || links.family !== next.family || !keysFit) {
+      failed.set(next.pageNumber, next.family);
+      continue;
+    }
+    accepted.set(next.pageNumber, next.family);
+    for (const child of links.children) {
+      named.push({ pageNumber: child.pageNumber, family: child.family, namedBy: next.pageNumber });
+      queue.push(child);
+    }
+  }
+  return { accepted, failed, named };
+}
+
+/**
+ * The runs of one header-anchored database (module comment), with issues for a clipped or
+ * fragmented extent. One run from the header when the links find nothing wrong.
+ */
+export function locateFragments(database: FragmentSearchInput, context: FragmentSearchContext): { fragments: DatabaseFragment[]; issues: Issue[] } {
+  const pageSize = database.header.pageSize;
+  const available = Math.max(1, Math.ceil((context.source.sizeInBytes - database.imageOffset) / pageSize));
+  const whole: DatabaseFragment[] = [{ firstPageNumber: 1, pageCount: Math.min(database.declaredPageCount, available), imageOffset: database.imageOffset }];
+  if (database.declaredPageCount < 2) return { fragments: whole, issues: [] };
+  // Roots: page 1 (sqlite_schema) and every root page the schema names, read on the header's grid.
+  const reader = new FragmentPageReader(context.source, pageSize, whole);
+  const schema = readSchema(reader, database.header, database.path, database.name);
+  const anyKey = { low: Number.NEGATIVE_INFINITY, high: Number.POSITIVE_INFINITY };
+  const roots: NamedPage[] = [{ pageNumber: 1, family: 'table', ...anyKey }];
+  for (const entry of schema.entries) {
+    if (entry.rootPageNumber > 1 && (entry.type === 'table' || entry.type === 'index')) roots.push({ pageNumber: entry.rootPageNumber, family: entry.type, ...anyKey });
+  }
+  const fragments: DatabaseFragment[] = [{ ...(whole[0] as DatabaseFragment) }];
+  const issues: Issue[] = [];
+  for (let round = 0; round < fragmentLimits.maximumFragmentCount; round++) {
+    const last = fragments[fragments.length - 1] as DatabaseFragment;
+    const walk = walkLinks(database, fragments, roots, context);
+    // A page the image end cuts short is truncated (carriers.ts says so), not missing.
+    const wholeInImage = (pageNumber: number): boolean => {
+      const offset = fragmentPageOffset(fragments, pageSize, pageNumber);
+      return offset === undefined || offset + pageSize <= context.source.sizeInBytes;
+    };
+    const failedHere = [...walk.failed.keys()].filter((pageNumber) => pageNumber >= last.firstPageNumber && wholeInImage(pageNumber));
+    if (failedHere.length === 0) break;
+    const cut = Math.min(...failedHere);
+    // Pages named from the cut on, by pages before it (or by the schema): the evidence for where the rest is.
+    const beyond = new Map<number, Family>();
+    for (const item of walk.named) if (item.pageNumber >= cut && item.pageNumber <= database.declaredPageCount && item.namedBy < cut) beyond.set(item.pageNumber, item.family);
+    const explainedHere = [...beyond.keys()].filter((pageNumber) => walk.accepted.has(pageNumber)).length;
+    const failedBeyond = beyond.size - explainedHere;
+    if (explainedHere >= failedBeyond) {
+      // The header's grid explains the pages after the cut as well as it fails them: a damaged page, not the end of the run.
+      issues.push(
+        issue('carve.database.page-missing', 'warning', database.path, 0, `Database at ${formatOffset(database.imageOffset)}: page ${cut} is not a b-tree page where its page number puts it (${formatOffset(database.imageOffset + (cut - 1) * pageSize)}), while later pages are: kept in place`, {
+          pageNumber: cut,
+        }),
+      );
+      break;
+    }
+    const currentBase = last.imageOffset - (last.firstPageNumber - 1) * pageSize;
+    let vote = voteForGrid(beyond, cut, pageSize, fragments, context);
+    if (vote !== undefined && vote.reason === undefined) {
+      if (vote.base === currentBase) vote = undefined;
+      else if (vote.base < 0) vote = { base: -1, votes: 0, reason: `${vote.votes} of them lie where page 1 would sit before the image start` };
+    }
+    const lastEnd = cut - 1;
+    if (vote === undefined || vote.reason !== undefined) {
+      // Only pages past the image end are missing: the carrier already says it is truncated.
+      if (lastEnd >= last.firstPageNumber + last.pageCount - 1) break;
+      fragments[fragments.length - 1] = { ...last, pageCount: Math.max(1, lastEnd - last.firstPageNumber + 1) };
+      issues.push(
+        issue(
+          'carve.database.clipped',
+          'warning',
+          database.path,
+          0,
+          `Database at ${formatOffset(database.imageOffset)}: header declares ${database.declaredPageCount} pages of ${pageSize} bytes, but ${failedBeyond} of the ${beyond.size} pages its b-tree links name from page ${cut} on are not where the header puts them, and no other place in the image holds them${vote?.reason === undefined ? '' : ` (${vote.reason})`}: pages ${cut}–${database.declaredPageCount} are missing (a fragmented or overwritten file); the bytes after page ${lastEnd} are not read as this database's`,
+          { declaredPageCount: database.declaredPageCount, firstMissingPageNumber: cut },
+        ),
+      );
+      break;
+    }
+    const pageCountLeft = database.declaredPageCount - cut + 1;
+    const runImageOffset = vote.base + (cut - 1) * pageSize;
+    const runPageCount = Math.max(1, Math.min(pageCountLeft, Math.ceil((context.source.sizeInBytes - runImageOffset) / pageSize)));
+    fragments[fragments.length - 1] = { ...last, pageCount: Math.max(1, lastEnd - last.firstPageNumber + 1) };
+    fragments.push({ firstPageNumber: cut, pageCount: runPageCount, imageOffset: runImageOffset });
+    const lastAccepted = Math.max(0, ...[...walk.accepted.keys()].filter((pageNumber) => pageNumber < cut));
+    issues.push(
+      issue(
+        'carve.database.fragment',
+        'info',
+        database.path,
+        0,
+        `Database at ${formatOffset(database.imageOffset)}: pages from ${cut} on are not after page ${lastEnd} but at ${formatOffset(runImageOffset)} (${vote.votes} of the ${Math.min(beyond.size, fragmentLimits.maximumVotingPages)} lowest pages its b-tree links name from page ${cut} on are there; of all ${beyond.size}, ${explainedHere} are where the header's grid puts them): the file is fragmented; read as run ${fragments.length}${lastAccepted + 1 < cut ? `; pages ${lastAccepted + 1}–${cut - 1} are named by no b-tree link and are taken from the earlier run` : ''}`,
+        { firstPageNumber: cut, imageOffset: runImageOffset, votes: vote.votes },
+      ),
+    );
+  }
+  return { fragments, issues };
+}
+
+/**
+ * The grid most of `beyond` (pages named from `cut` on) land on, counting each named page once per
+ * grid; undefined (with why) when no grid has enough votes or two tie.
+ */
+function voteForGrid(beyond: ReadonlyMap<number, Family>, cut: number, pageSize: number, fragments: readonly DatabaseFragment[], context: FragmentSearchContext): { base: number; votes: number; reason?: undefined } | { base: -1; votes: 0; reason: string } | undefined {
+  const votes = new Map<number, number>();
+  const candidateCount = Math.max(1, ...[...new Set(beyond.values())].map((family) => context.candidatesByFamily.get(family)?.length ?? 0));
+  const votingPageCount = Math.min(fragmentLimits.maximumVotingPages, Math.floor(fragmentLimits.maximumComparisonsPerVote / candidateCount));
+  if (votingPageCount < fragmentLimits.minimumLinkedChildren) return { base: -1, votes: 0, reason: `${candidateCount} candidate pages are too many to compare` };
+  const voting = [...beyond].sort((a, b) => a[0] - b[0]).slice(0, votingPageCount);
+  const taken = (offset: number): boolean => fragments.some((fragment) => offset >= fragment.imageOffset && offset < fragment.imageOffset + Math.min(fragment.pageCount, cut - fragment.firstPageNumber) * pageSize);
+  for (const [pageNumber, family] of voting) {
+    const candidates = context.candidatesByFamily.get(family) ?? [];
+    for (const candidate of candidates) {
+      if (candidate.pageSize > pageSize || context.isForeign(candidate.imageOffset, pageSize) || taken(candidate.imageOffset)) continue;
+      const base = candidate.imageOffset - (pageNumber - 1) * pageSize;
+      votes.set(base, (votes.get(base) ?? 0) + 1);
+    }
+  }
+  let best: { base: number; votes: number } | undefined;
+  let tie = false;
+  for (const [base, count] of votes) {
+    if (best === undefined || count > best.votes) {
+      best = { base, votes: count };
+      tie = false;
+    } else if (count === best.votes) tie = true;
+  }
+  if (best === undefined || best.votes < fragmentLimits.minimumLinkedChildren) return undefined;
+  if (tie) return { base: -1, votes: 0, reason: `two places hold ${best.votes} of them each` };
+  return best;
+}
+
+/**
+ * A record of a fragmented database decoded through its first run's `range` layer, moved to the
+ * run that holds its page: the `range` above its `sqlite-page` layer becomes the run's own grid
+ * (`range@<where page 1 would be on that grid>+…`), so `toImageOffset` folds its page number to
+ * where the page really is, and its image offset moves by the same amount. Records of the first
+ * run, and records whose chain names no page of this database, come back unchanged.
+ */
+export function relocateToFragment<T extends { readonly path: SourcePath; readonly imageOffset: number | undefined }>(
+  record: T,
+  database: { readonly path: SourcePath; readonly pageSize: number; readonly imageOffset: number; readonly fragments: readonly DatabaseFragment[] },
+): T {
+  if (database.fragments.length < 2) return record;
+  const layers: SourcePath['layer'][] = [];
+  const databaseRange = renderPath(database.path);
+  const isDatabaseRange = (candidate: SourcePath): boolean => candidate === database.path || (candidate.layer.kind === 'range' && renderPath(candidate) === databaseRange);
+  let node: SourcePath | null = record.path;
+  while (node !== null && !isDatabaseRange(node)) {
+    layers.push(node.layer);
+    node = node.parent;
+  }
+  const pageLayer = layers[layers.length - 1];
+  if (node === null || pageLayer === undefined || pageLayer.kind !== 'sqlite-page') return record;
+  const fragment = database.fragments.find((run) => pageLayer.pageNumber >= run.firstPageNumber && pageLayer.pageNumber < run.firstPageNumber + run.pageCount);
+  if (fragment === undefined || fragment.firstPageNumber === 1) return record;
+  const base = fragment.imageOffset - (fragment.firstPageNumber - 1) * database.pageSize;
+  const image = database.path.parent;
+  if (image === null || base < 0) return record;
+  let path = extendPath(image, { kind: 'range', start: base, length: (fragment.firstPageNumber + fragment.pageCount - 1) * database.pageSize });
+  for (let index = layers.length - 1; index >= 0; index--) path = extendPath(path, layers[index] as SourcePath['layer']);
+  const shift = base - database.imageOffset;
+  return { ...record, path, imageOffset: record.imageOffset === undefined ? undefined : record.imageOffset + shift };
+}
