@@ -17,6 +17,7 @@ import { SourcePageReader } from '../sources/page-reader.js';
 import { freedReadAheadBytes, recoverFromReader } from '../recovery/freed/recover-database.js';
 import type { DatabaseSummary } from './scan-database.js';
 import type { EvidenceSink } from './sink.js';
+import { MainFreedKeys } from './log-freed.js';
 
 /** The evidence part of a carved record: what the classification used (digests, chain claim) stays behind. */
 export function evidenceOf(record: EvidenceRecord): EvidenceRecord {
@@ -30,7 +31,12 @@ export function evidenceOf(record: EvidenceRecord): EvidenceRecord {
 /** Records handed to the sink at a time. */
 const freedBatchSize = 2048;
 
-export async function scanFreedSpace(file: EvidenceFile, summary: DatabaseSummary, path: SourcePath, sink: EvidenceSink): Promise<void> {
+/**
+ * Reports the main file's freed records; returns their keys, so a WAL frame or journal pre-image
+ * holding the same freed cell of the same page names it as a sighting instead of reporting it again.
+ */
+export async function scanFreedSpace(file: EvidenceFile, summary: DatabaseSummary, path: SourcePath, sink: EvidenceSink): Promise<MainFreedKeys> {
+  const keys = new MainFreedKeys();
   const source = new FileSource(file.fileSystemPath, file.location);
   let recovered;
   try {
@@ -42,7 +48,9 @@ export async function scanFreedSpace(file: EvidenceFile, summary: DatabaseSummar
   for (const table of recovered.tables) {
     if (table.freed.length === 0) continue;
     await sink.addTable({ database: summary.location, table: table.name, columns: table.columns, withoutRowid: table.withoutRowid });
+    keys.add(table.freed);
     for (let start = 0; start < table.freed.length; start += freedBatchSize) await sink.addRecords(table.freed.slice(start, start + freedBatchSize).map(evidenceOf));
   }
   if (recovered.issues.length > 0) await sink.addIssues(recovered.issues);
+  return keys;
 }

@@ -44,7 +44,12 @@ import type { WorkerPool } from '../pool/pool.js';
 import type { Task } from '../pool/tasks.js';
 import type { TransactionRow } from '../reports/types.js';
 import type { LogDatabase, SchemaHint } from './scan-log.js';
-import { OrderedLogOutput, TableRegistry, baseOwnership, mainPageRows, openBase, pageImagesPerBatch, readSchemaEntries, runInOrder, runsOf, statusAgainst, tableOfOwner, withStatus } from './scan-log.js';
+import type { FreedTable, MainFreedKeys } from './log-freed.js';
+import { FreedSightings, buildFreedTable, carvesFreed } from './log-freed.js';
+import type { FreedRecord } from '../recovery/freed/build-record.js';
+import type { RecordSignature } from '../recovery/freed/signature.js';
+import type { PageReader } from '../formats/sqlite/page-reader.js';
+import { OrderedLogOutput, TableRegistry, isFreedRecord, baseOwnership, mainPageRows, openBase, pageImagesPerBatch, readSchemaEntries, runInOrder, runsOf, statusAgainst, tableOfOwner, withStatus } from './scan-log.js';
 import type { FrameTarget } from './scan-wal.js';
 import { attributeByShape } from './scan-wal.js';
 import type { EvidenceSink } from './sink.js';
@@ -55,6 +60,8 @@ export const maximumJournalSizeInBytes = 1024 * 1024 * 1024;
 export interface ScanJournalOptions {
   readonly database: LogDatabase | undefined;
   readonly hint: SchemaHint | undefined;
+  /** The main file's freed records: a pre-image holding the same freed cell is a sighting of it. */
+  readonly mainFreed?: MainFreedKeys | undefined;
 }
 
 type RecordTarget = FrameTarget;
@@ -121,7 +128,7 @@ async function decodeJournal(source: FileSource, journalFile: EvidenceFile, jour
   const decoding = new JournalDecoding(journal, bytes, journalFile, journalPath, database, hint, pageSize);
   issues.push(decoding.summaryIssue());
   await sink.addIssues(issues);
-  return decoding.decode(pool, sink);
+  return decoding.decode(pool, sink, options.mainFreed);
 }
 
 const leftoverReason = 'a leftover of an earlier transaction (PERSIST mode reused the journal; different nonce)';
@@ -334,10 +341,46 @@ class JournalDecoding {
     };
   }
 
-  async decode(pool: WorkerPool, sink: EvidenceSink): Promise<TransactionRow[]> {
+  /** Freed-space carving per table: its signature and the main file's live rows of it (built on first use). */
+  readonly #freedTables = new Map<string, FreedTable | null>();
+
+  #freedTableOf(table: string, reader: PageReader | undefined): FreedTable | undefined {
+    const known = this.#freedTables.get(table);
+    if (known !== undefined) return known ?? undefined;
+    const database = this.#database;
+    const plan = database?.summary.schema.tables.find((candidate) => candidate.entry.name === table) ?? this.#registry.plans().find((candidate) => candidate.entry.name === table);
+    if (!carvesFreed(plan)) {
+      this.#freedTables.set(table, null);
+      return undefined;
+    }
+    const built = buildFreedTable({
+      plan,
+      pages: database?.summary.tables.find((candidate) => candidate.table.entry.name === table),
+      reader,
+      entries: database?.summary.schema.entries ?? [],
+      usableSize: this.#usableSize,
+      encoding: this.#encoding,
+      databaseName: this.#databaseName,
+      databasePath: database?.path ?? this.#journalPath,
+    });
+    this.#freedTables.set(table, built);
+    return built;
+  }
+
+  async decode(pool: WorkerPool, sink: EvidenceSink, mainFreed?: MainFreedKeys): Promise<TransactionRow[]> {
+    const base = openBase(this.#database);
+    try {
+      return await this.#decode(pool, sink, base?.reader, mainFreed);
+    } finally {
+      base?.source.close();
+    }
+  }
+
+  async #decode(pool: WorkerPool, sink: EvidenceSink, baseReader: PageReader | undefined, mainFreed: MainFreedKeys | undefined): Promise<TransactionRow[]> {
     const journal = this.#journal;
     const registry = this.#registry;
     const keyColumns = registry.keyColumns();
+    const freed = new FreedSightings(this.#journalPath, this.#journalFile.location, mainFreed);
     // The database's current rows on the changed pages (status of each pre-image against them).
     const current = new Map<string, Map<string, string>>();
     for (const rows of this.#mainRows.values()) {
@@ -361,6 +404,7 @@ class JournalDecoding {
           const work = this.#work(record, table, tables, list);
           if (work !== undefined) images.push(work);
         }
+        const freedSignatures: (RecordSignature | null)[] = list.map((decode) => this.#freedTableOf(decode.name, baseReader)?.signature ?? null);
         return {
           kind: 'decode-page-images',
           fileSystemPath: this.#journalFile.fileSystemPath,
@@ -374,6 +418,7 @@ class JournalDecoding {
             usableSize: this.#usableSize,
             encoding: this.#encoding,
             tables: list,
+            freedSignatures,
             overlays: this.#overlays,
             images,
           },
@@ -382,7 +427,24 @@ class JournalDecoding {
     }
     const output = new OrderedLogOutput(pool, sink, registry);
     await runInOrder(pool, tasks, async (result, _index, task) => {
+      const live: EvidenceRecord[] = [];
+      const freedByRecord = new Map<number, FreedRecord[]>();
       for (const record of result.records) {
+        if (isFreedRecord(record)) {
+          const list = freedByRecord.get(record.journalRecordIndex ?? 0) ?? [];
+          list.push(record);
+          freedByRecord.set(record.journalRecordIndex ?? 0, list);
+          continue;
+        }
+        live.push(record);
+      }
+      for (const [recordNumber, records] of freedByRecord) {
+        const source = this.#journal.records[recordNumber - 1];
+        const transaction = source === undefined ? undefined : this.#transactionOfSegment.get(source.segmentNumber);
+        const sighting = `journal record ${recordNumber} (journal-preimage${transaction === undefined ? '' : `, transaction ${transaction}`})`;
+        freed.add(records, this.#freedTableOf((records[0] as FreedRecord).table, baseReader), sighting, this.#database === undefined);
+      }
+      for (const record of live) {
         const recordNumber = record.journalRecordIndex ?? 0;
         const source = this.#journal.records[recordNumber - 1];
         const leftover = source !== undefined && this.#leftoverSegments.has(source.segmentNumber);
@@ -396,11 +458,13 @@ class JournalDecoding {
         withStatus(record, status);
       }
       if (task.kind === 'decode-page-images') {
-        for (const run of runsOf(result.records, task.parameters.images, (work) => task.parameters.tables[work.tableIndex]?.name ?? '')) await output.add(run, task);
+        for (const run of runsOf(live, task.parameters.images, (work) => task.parameters.tables[work.tableIndex]?.name ?? '')) await output.add(run, task);
       }
-      if (result.issues.length > 0) await sink.addIssues(result.issues);
+      const issues = freed.filterIssues(result.issues);
+      if (issues.length > 0) await sink.addIssues(issues);
     });
     await output.flush();
+    await freed.flush(sink, registry);
     return this.#transactionRows(preimageRows);
   }
 

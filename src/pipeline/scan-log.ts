@@ -19,6 +19,7 @@ import type { SchemaEntry, TablePlan } from '../recovery/database.js';
 import { readSchema } from '../recovery/database.js';
 import { decodeCells } from '../recovery/decode-cells.js';
 import type { TableDecodeInfo } from '../recovery/table-info.js';
+import type { FreedRecord } from '../recovery/freed/build-record.js';
 import { tableDecodeInfo, unknownTable } from '../recovery/table-info.js';
 import type { BtreeOwner } from '../assembly/versions/btree-ownership.js';
 import { BtreeOwnership, ownersFromSchema } from '../assembly/versions/btree-ownership.js';
@@ -354,7 +355,9 @@ export class OrderedLogOutput {
     } else {
       const statuses = Uint8Array.from(run.records, (record) => recordStatusCode(record.status));
       // The same images decoded again (deterministic: same records, same order), stamped and rendered in the worker.
-      const task: Task = { ...decodeTask, parameters: { ...decodeTask.parameters, images: run.images, statuses, deferLocators: false }, render };
+      // Live records only: freed records of log images are de-duplicated and handed over at the end (log-freed.ts).
+      const { freedSignatures: _freed, ...parameters } = decodeTask.parameters;
+      const task: Task = { ...decodeTask, parameters: { ...parameters, images: run.images, statuses, deferLocators: false }, render };
       this.#queue.push(this.#pool.run(task).then((result) => (result.rendered === undefined ? { records: result.records } : { rendered: result.rendered })));
     }
     while (this.#queue.length > this.#maximumInFlight) await this.#emitOne();
@@ -372,6 +375,11 @@ export class OrderedLogOutput {
       await this.#sink.addRecords(output.records);
     }
   }
+}
+
+/** Records carved from an image's freed space (the rest were reached through its cell pointers). */
+export function isFreedRecord(record: EvidenceRecord): record is FreedRecord {
+  return record.foundBy === 'page-scan';
 }
 
 /** Splits a batch's records (in decode order) into runs of consecutive images of one table. */

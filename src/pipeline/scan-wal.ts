@@ -50,9 +50,14 @@ import { FileSource } from '../sources/file-source.js';
 import type { EvidenceFile } from '../sources/inputs.js';
 import type { WorkerPool } from '../pool/pool.js';
 import type { Task } from '../pool/tasks.js';
+import type { RecordSignature } from '../recovery/freed/signature.js';
 import type { TransactionRow } from '../reports/types.js';
 import type { LogDatabase, SchemaHint } from './scan-log.js';
-import { OrderedLogOutput, TableRegistry, baseOwnership, mainPageRows, openBase, pageImagesPerBatch, readSchemaEntries, runInOrder, runsOf, statusAgainst, tableOfOwner, withStatus } from './scan-log.js';
+import type { FreedTable, MainFreedKeys } from './log-freed.js';
+import { FreedSightings, buildFreedTable, carvesFreed } from './log-freed.js';
+import type { FreedRecord } from '../recovery/freed/build-record.js';
+import type { TablePages } from '../recovery/database.js';
+import { OrderedLogOutput, TableRegistry, isFreedRecord, baseOwnership, mainPageRows, openBase, pageImagesPerBatch, readSchemaEntries, runInOrder, runsOf, statusAgainst, tableOfOwner, withStatus } from './scan-log.js';
 import type { EvidenceSink } from './sink.js';
 
 /** Bytes of whole frames read per chunk while checking the chain. */
@@ -92,8 +97,12 @@ export interface PreparedWal {
   prepareStatuses(pool: WorkerPool): Promise<void>;
   /** Wraps the sink the main file's records go to, to set their status against the committed view. */
   mainSink(sink: EvidenceSink): EvidenceSink;
-  /** Decodes every frame (phase 2) and returns the transactions in WAL order. */
-  decodeFrames(pool: WorkerPool, sink: EvidenceSink): Promise<TransactionRow[]>;
+  /**
+   * Decodes every frame (phase 2), live cells and freed space, and returns the transactions in WAL
+   * order. `mainFreed`: the main file's freed records (a log image holding the same freed cell is
+   * a sighting of it, not a new record).
+   */
+  decodeFrames(pool: WorkerPool, sink: EvidenceSink, mainFreed?: MainFreedKeys): Promise<TransactionRow[]>;
   close(): void;
 }
 
@@ -415,6 +424,10 @@ class WalDecoding implements PreparedWal {
   readonly #viewRows = new Map<string, Map<string, string>>();
   #viewRowsReady = false;
   readonly #transactionOfFrame: Int32Array;
+  /** Freed-space carving per table (signature and the committed view's live rows), built on first use. */
+  readonly #freedTables = new Map<string, FreedTable | null>();
+  /** Reads the committed view while frames are decoded (set by decodeFrames). */
+  #viewReader: PageReader | undefined;
 
   constructor(state: WalDecodingState) {
     this.#state = state;
@@ -559,10 +572,11 @@ class WalDecoding implements PreparedWal {
     await this.#prepareViewRows(pool);
   }
 
-  #task(items: readonly { frame: WalFrame; table: string; reasons: readonly string[]; level: ConfidenceLevel }[]): Task {
+  #task(items: readonly { frame: WalFrame; table: string; reasons: readonly string[]; level: ConfidenceLevel }[], carveFreed = false): Task {
     const state = this.#state;
     const tableIndex = new Map<string, number>();
     const tables = [];
+    const freedSignatures: (RecordSignature | null)[] = [];
     const overlayIndex = new Map<number, number>();
     const overlays: PageOverlaySnapshot[] = [];
     const images: PageImageWork[] = [];
@@ -573,6 +587,7 @@ class WalDecoding implements PreparedWal {
       if (index === undefined) {
         index = tables.length;
         tables.push(decode);
+        if (carveFreed) freedSignatures.push(this.#freedTableOf(table)?.signature ?? null);
         tableIndex.set(table, index);
       }
       const shared = state.frameOverlay.get(frame.frameNumber) ?? -1;
@@ -612,8 +627,37 @@ class WalDecoding implements PreparedWal {
       databaseBaseOffset: 0,
       databaseSizeInBytes: state.database?.file.sizeInBytes ?? 0,
       pageSize: state.header.pageSize,
-      parameters: { deferLocators: true, databaseName: state.databaseName, usableSize: state.usableSize, encoding: state.encoding, tables, overlays, images },
+      parameters: { deferLocators: true, databaseName: state.databaseName, usableSize: state.usableSize, encoding: state.encoding, tables, ...(carveFreed ? { freedSignatures } : {}), overlays, images },
     };
+  }
+
+  /**
+   * The table's freed-space signature and the committed view's live rows of it (built once, on
+   * first use); null for tables without known columns. Without its database the view is partial.
+   */
+  #freedTableOf(table: string): FreedTable | undefined {
+    const known = this.#freedTables.get(table);
+    if (known !== undefined) return known ?? undefined;
+    const state = this.#state;
+    const view = state.view;
+    const plan = view?.schema.tables.find((candidate) => candidate.entry.name === table) ?? state.registry.plans().find((candidate) => candidate.entry.name === table);
+    if (!carvesFreed(plan)) {
+      this.#freedTables.set(table, null);
+      return undefined;
+    }
+    const pages: TablePages | undefined = view?.tables.find((candidate) => candidate.table.entry.name === table);
+    const built = buildFreedTable({
+      plan,
+      pages,
+      reader: this.#viewReader,
+      entries: view?.schema.entries ?? [],
+      usableSize: state.usableSize,
+      encoding: state.encoding,
+      databaseName: state.databaseName,
+      databasePath: state.databasePath,
+    });
+    this.#freedTables.set(table, built);
+    return built;
   }
 
   #frameReasons(frame: WalFrame, target: FrameTarget): { reasons: string[]; level: ConfidenceLevel } {
@@ -636,13 +680,17 @@ class WalDecoding implements PreparedWal {
     return { reasons, level };
   }
 
-  async decodeFrames(pool: WorkerPool, sink: EvidenceSink): Promise<TransactionRow[]> {
+  async decodeFrames(pool: WorkerPool, sink: EvidenceSink, mainFreed?: MainFreedKeys): Promise<TransactionRow[]> {
     await this.#prepareViewRows(pool);
     const state = this.#state;
     const registry = state.registry;
     const keyColumns = registry.keyColumns();
     const base = openBase(state.database);
+    const freed = new FreedSightings(state.walPath, state.walFile.location, mainFreed);
     try {
+      if (state.view !== undefined) {
+        this.#viewReader = new OverlayPageReader(base?.reader, state.header.pageSize, state.source, state.committedOverlay, state.committedPageCount === undefined ? {} : { pageCount: state.committedPageCount });
+      }
       // Rows of each page's current version, per generation (timeline), for the events.
       const timelinePages = new Map<number, Map<number, TimelinePage>>();
       const pendingRows = new Map<number, RowSnapshot[]>();
@@ -708,13 +756,22 @@ class WalDecoding implements PreparedWal {
           const { reasons, level } = this.#frameReasons(frame, target);
           items.push({ frame, table: target.table, reasons, level });
         }
-        tasks.push(() => this.#task(items));
+        tasks.push(() => this.#task(items, true));
       }
       const output = new OrderedLogOutput(pool, sink, registry);
       await runInOrder(pool, tasks, async (result, batchIndex, task) => {
         const range = batchRanges[batchIndex] as { start: number; end: number };
         const byFrame = new Map<number, EvidenceRecord[]>();
+        const freedByFrame = new Map<number, FreedRecord[]>();
+        const live: EvidenceRecord[] = [];
         for (const record of result.records) {
+          if (isFreedRecord(record)) {
+            const list = freedByFrame.get(record.frameIndex ?? 0) ?? [];
+            list.push(record);
+            freedByFrame.set(record.frameIndex ?? 0, list);
+            continue;
+          }
+          live.push(record);
           const list = byFrame.get(record.frameIndex ?? 0) ?? [];
           list.push(record);
           byFrame.set(record.frameIndex ?? 0, list);
@@ -733,18 +790,29 @@ class WalDecoding implements PreparedWal {
             withStatus(record, status);
           }
           pendingRows.set(frame.frameNumber, rows);
+          const freedRecords = freedByFrame.get(frame.frameNumber);
+          if (freedRecords !== undefined) {
+            const transactionOfFrame = state.assembly.transactions[this.#transactionOfFrame[frame.frameNumber] ?? -1];
+            const sighting = `WAL frame ${frame.frameNumber} (${stateOfLabel[frame.label]}${transactionOfFrame === undefined ? '' : `, transaction ${walTransactionId(transactionOfFrame)}`})`;
+            const table = (freedRecords[0] as FreedRecord).table;
+            freed.add(freedRecords, this.#freedTableOf(table), sighting, state.database === undefined);
+          }
           const transaction = state.assembly.transactions[this.#transactionOfFrame[frame.frameNumber] ?? -1];
           if (transaction !== undefined && transaction.frameNumbers[transaction.frameNumbers.length - 1] === frame.frameNumber) finishTransaction(transaction);
         }
         if (task.kind === 'decode-page-images') {
           const images = task.parameters.images;
-          for (const run of runsOf(result.records, images, (work) => task.parameters.tables[work.tableIndex]?.name ?? '')) await output.add(run, task);
+          for (const run of runsOf(live, images, (work) => task.parameters.tables[work.tableIndex]?.name ?? '')) await output.add(run, task);
         }
-        if (result.issues.length > 0) await sink.addIssues(result.issues);
+        const issues = freed.filterIssues(result.issues);
+        if (issues.length > 0) await sink.addIssues(issues);
       });
       await output.flush();
+      // Distinct freed records last, each once, with the other frames that hold it as sightings.
+      await freed.flush(sink, registry);
       return state.assembly.transactions.map((transaction) => this.#transactionRow(transaction, eventsOf.get(transaction.transactionIndex)));
     } finally {
+      this.#viewReader = undefined;
       base?.source.close();
     }
   }

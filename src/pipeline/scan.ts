@@ -29,6 +29,7 @@ import { scanJournal } from './scan-journal.js';
 import type { LogDatabase, SchemaHint } from './scan-log.js';
 import { hintFromSummary, schemaHintFromFile } from './scan-log.js';
 import { prepareWal } from './scan-wal.js';
+import type { MainFreedKeys } from './log-freed.js';
 import type { EvidenceSink } from './sink.js';
 
 /** What the end-of-run check found for one input (aligned with the expanded files). */
@@ -289,18 +290,19 @@ function peekPageSize(source: FileSource, kind: 'wal' | 'journal'): number | und
 async function scanDatabaseWithLogs(database: LogDatabase, group: InputGroup, pool: WorkerPool, sink: EvidenceSink): Promise<void> {
   const transactions: TransactionRow[] = [];
   const wal = group.wal === undefined ? undefined : await prepareWal(group.wal, { database, hint: undefined }, sink);
+  let mainFreed: MainFreedKeys | undefined;
   try {
     if (wal !== undefined) await wal.prepareStatuses(pool);
     await decodeDatabase(database.file, database.summary, pool, wal === undefined ? sink : wal.mainSink(sink), database.path);
     // Freed space of the main file (freeblocks, gaps, freelist pages, dropped tables) comes right
     // after its live rows, before the WAL's and journal's page versions.
     // Their statuses are decided against the main file's live rows (not the WAL's view).
-    await scanFreedSpace(database.file, database.summary, database.path, sink);
-    if (wal !== undefined) transactions.push(...(await wal.decodeFrames(pool, sink)));
+    mainFreed = await scanFreedSpace(database.file, database.summary, database.path, sink);
+    if (wal !== undefined) transactions.push(...(await wal.decodeFrames(pool, sink, mainFreed)));
   } finally {
     wal?.close();
   }
-  if (group.journal !== undefined) transactions.push(...(await scanJournal(group.journal, { database, hint: undefined }, pool, sink)));
+  if (group.journal !== undefined) transactions.push(...(await scanJournal(group.journal, { database, hint: undefined, mainFreed }, pool, sink)));
   if (transactions.length > 0) await sink.addTransactions?.(transactions);
 }
 

@@ -43,8 +43,14 @@ export class WorkerPool implements WindowScanner {
   async run(task: Task): Promise<TaskResult> {
     if (this.#piscina === undefined) return runTask(task);
     const wire = (await this.#piscina.run(task)) as WireResult;
+    const records = unpackRecords(wire.packed);
+    // Freed records' digests of page-image tasks travel beside the packed records; they are put back on the (fresh) records.
+    for (const [index, full, sets] of wire.digests ?? []) {
+      const record = records[index];
+      if (record !== undefined) (record as { digests?: unknown }).digests = { full, sets };
+    }
     return {
-      records: unpackRecords(wire.packed),
+      records,
       issues: [...wire.issues],
       ...(wire.rendered === undefined ? {} : { rendered: wire.rendered }),
     };

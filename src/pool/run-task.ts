@@ -10,6 +10,7 @@ import { packRecords } from './record-batch.js';
 import { renderRecordBatch, type RenderSpec } from '../reports/render.js';
 import { scanWindow } from '../scanning/scan-window.js';
 import type { Task, TaskResult, WorkerResult, WorkerTask } from './tasks.js';
+import type { FreedRecord } from '../recovery/freed/build-record.js';
 
 export function runTask(task: Task): TaskResult {
   switch (task.kind) {
@@ -49,10 +50,16 @@ function withRendering(decoded: TaskResult, spec: RenderSpec | undefined): TaskR
 export function runWireTask(task: WorkerTask): WorkerResult {
   if (task.kind === 'scan-window') return scanWindow(task);
   const result = runTask(task);
+  const digests: [number, number, readonly number[]][] = [];
+  result.records.forEach((record, index) => {
+    const own = (record as Partial<FreedRecord>).digests;
+    if (own !== undefined) digests.push([index, own.full, own.sets]);
+  });
   return {
     packed: packRecords(result.records),
     issues: result.issues,
     ...(result.rendered === undefined ? {} : { rendered: result.rendered }),
+    ...(digests.length === 0 ? {} : { digests }),
   };
 }
 

@@ -53,6 +53,12 @@ export interface WireResult {
   readonly issues: DecodedBatch['issues'];
   /** Report text of the records (tasks with `render`; `packed` is then empty): UTF-8 bytes and offsets. */
   readonly rendered?: RenderedBatch;
+  /**
+   * Digests of the freed records among `packed` (a `decode-page-images` task carving freed space;
+   * recovery/freed/record-digest.ts), which packing leaves out: [record index, full digest,
+   * field-set digests]. The main thread classifies them against the committed view.
+   */
+  readonly digests?: readonly (readonly [number, number, readonly number[]])[];
 }
 
 /**

@@ -91,10 +91,13 @@ describe('the pos-persist sample (PERSIST journal, header zeroed after commit)',
     const firstPreimage = sink.records.indexOf(preimages[0] as EvidenceRecord);
     expect(sink.records.slice(0, firstPreimage).every((record) => mainFileStates.has(record.state))).toBe(true);
     expect(sink.records.slice(firstPreimage).every((record) => record.state === 'journal-preimage')).toBe(true);
-    const order = preimages.map((record) => record.journalRecordIndex as number);
+    // Live cells of the pre-images in record order; their freed records (distinct) after them all.
+    const order = preimages.filter((record) => record.foundBy === 'journal').map((record) => record.journalRecordIndex as number);
     expect(order).toEqual([...order].sort((a, b) => a - b));
+    const lastLive = sink.records.map((record) => record.foundBy).lastIndexOf('journal');
+    expect(sink.records.slice(lastLive + 1).every((record) => record.foundBy === 'page-scan')).toBe(true);
     // 31 ledger rows on the journalled leaves (the other 13 are on freed leaves never journalled).
-    const ledger = preimages.filter((record) => record.table === 'trans_record');
+    const ledger = preimages.filter((record) => record.table === 'trans_record' && record.foundBy === 'journal');
     expect(ledger).toHaveLength(31);
     expect(ledger.every((record) => record.status === 'deleted' && record.transaction === 'journal:1' && record.foundBy === 'journal')).toBe(true);
     expect(sink.records.filter((record) => record.state === 'db-live' && record.table === 'trans_record')).toHaveLength(0);

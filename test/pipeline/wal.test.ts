@@ -79,11 +79,14 @@ describe('the pos-wal sample', () => {
 
   it('reports the main file as it is and every WAL frame page after it, in frame order', () => {
     const main = sink.records.filter((record) => record.frameIndex === undefined && record.state === 'db-live');
-    const wal = sink.records.filter((record) => record.frameIndex !== undefined);
+    const wal = sink.records.filter((record) => record.frameIndex !== undefined && record.foundBy === 'wal');
     expect(main.every((record) => record.state === 'db-live')).toBe(true);
     expect(main.filter((record) => record.table === 'trans_record')).toHaveLength(53);
     // Main-file records (live, then freed space) all come before the first WAL record.
     expect(sink.records.indexOf(wal[0] as EvidenceRecord)).toBe(sink.records.filter((record) => record.frameIndex === undefined).length);
+    // Live cells of the frames in frame order; the frames' freed records (distinct) after them all.
+    const lastLive = sink.records.indexOf(wal[wal.length - 1] as EvidenceRecord);
+    expect(sink.records.slice(lastLive + 1).every((record) => record.frameIndex !== undefined && record.foundBy === 'page-scan')).toBe(true);
     const frames = wal.map((record) => record.frameIndex as number);
     expect(frames).toEqual([...frames].sort((a, b) => a - b));
     expect(wal.every((record) => record.state === 'wal-committed' && record.checksum === 'valid' && record.foundBy === 'wal')).toBe(true);

@@ -10,7 +10,12 @@
  * for that moment, over the base database).
  *
  * `recoverPageImage` is the one place where everything recovered from one page image is gathered:
- * freed-space carving (freeblocks, the unallocated gap) is to be added there.
+ * its live cells, then (when the task carries the table's `RecordSignature`) the records its freed
+ * space still holds (freeblocks, the unallocated gap, free space the chain no longer reaches),
+ * carved exactly as the main file's pages are (recovery/freed/carve-page.ts). Freed records keep
+ * `foundBy: page-scan` and their region in the reasons; they get the image's state, frame or
+ * journal record, checksum result and transaction like the live ones, status `unknown` (the
+ * pipeline classifies them against the committed view, then de-duplicates them across images).
  */
 import type { Confidence, EvidenceRecord, FoundBy, IntegrityFlag, RecordState } from '../../evidence/record.js';
 import type { RecordStatus as RecordStatusType } from '../../evidence/record.js';
@@ -27,6 +32,8 @@ import type { DecodedCells, PageDecodeContext } from '../../recovery/decode-cell
 import { decodeCells } from '../../recovery/decode-cells.js';
 import type { DecodedBatch } from '../../recovery/live-records.js';
 import type { TableDecodeInfo } from '../../recovery/table-info.js';
+import { carveFreedCells } from '../../recovery/freed/carve-page.js';
+import type { RecordSignature } from '../../recovery/freed/signature.js';
 import type { PageImageSource } from './overlay-page-reader.js';
 import { OverlayPageReader } from './overlay-page-reader.js';
 
@@ -83,6 +90,12 @@ export interface PageImageDecodeParameters {
   readonly usableSize: number;
   readonly encoding: TextEncoding;
   readonly tables: readonly TableDecodeInfo[];
+  /**
+   * Freed-space carving: the signature of each table of `tables` (same index; null where the table
+   * has none, e.g. an `unknown-<N>` table), built once per table on the main thread (plain data,
+   * structured-clone safe). Absent: live cells only (the render pass, the committed-view pass).
+   */
+  readonly freedSignatures?: readonly (RecordSignature | null)[];
   readonly overlays: readonly PageOverlaySnapshot[];
   readonly images: readonly PageImageWork[];
 }
@@ -150,7 +163,8 @@ export function decodePageImages(images: PageImageSource, base: PageReader | und
       status: RecordStatus.unknown,
       foundBy: work.foundBy,
     };
-    const decoded = recoverPageImage(page, work, table, context);
+    const signature = parameters.freedSignatures?.[work.tableIndex] ?? undefined;
+    const decoded = recoverPageImage(page, work, table, context, signature);
     const defer = parameters.deferLocators === true;
     for (const record of decoded.records) records.push(defer ? stampState(record, work) : stampLocator(stampState(record, work), work));
     for (const problem of decoded.issues) issues.push(problem);
@@ -165,11 +179,11 @@ export function decodePageImages(images: PageImageSource, base: PageReader | und
 }
 
 /**
- * Everything recovered from one page image: its live cells now. Freed-space carving of the same
- * image (freeblocks, unallocated gap) is to be added here, with the same `context`, so its records
- * get the image's state, transaction and provenance through `stamp` like the live ones.
+ * Everything recovered from one page image: its live cells, then with `signature` its freed
+ * records (same `context`, so they get the image's state, transaction and provenance through the
+ * stamps like the live ones). Live records come first, freed ones after, both in page order.
  */
-export function recoverPageImage(page: Uint8Array, work: PageImageWork, table: TableDecodeInfo, context: PageDecodeContext): DecodedCells {
+export function recoverPageImage(page: Uint8Array, work: PageImageWork, table: TableDecodeInfo, context: PageDecodeContext, signature?: RecordSignature): DecodedCells {
   const parsed = parseBtreePage(page, 0, headerOffsetOf(work.pageNumber), context.usableSize, work.pagePath);
   if (parsed.kind !== 'parsed') return { records: [], issues: parsed.kind === 'malformed' ? [...parsed.issues] : [] };
   const issues: Issue[] = [...parsed.issues];
@@ -189,9 +203,17 @@ export function recoverPageImage(page: Uint8Array, work: PageImageWork, table: T
     default:
       break;
   }
-  if (decoded === undefined) return { records: [], issues };
-  for (const problem of decoded.issues) issues.push(problem);
-  return { records: decoded.records, issues };
+  // decodeCells' array is fresh: freed records are appended to it rather than copied.
+  const records: EvidenceRecord[] = decoded === undefined ? [] : decoded.records;
+  if (decoded !== undefined) for (const problem of decoded.issues) issues.push(problem);
+  if (signature !== undefined) {
+    // Overflow pages of a freed record are read as of the image's time; no page roles are known
+    // there, so every page is accepted (the chain's own checks still apply).
+    const freed = carveFreedCells(page, work.pageNumber, work.pagePath, parsed.value, signature, { databaseName: context.databaseName, usableSize: context.usableSize, encoding: context.encoding, reader: context.reader, pageRoles: undefined }, work.state);
+    for (const record of freed.records) records.push(record);
+    for (const problem of freed.issues) issues.push(problem);
+  }
+  return { records, issues };
 }
 
 /**
