@@ -168,11 +168,16 @@ export class MainFreedKeys {
   }
 }
 
-/** Strips the classification digests (they never reach reports). */
+/**
+ * Strips what only the carver and the classification use (digests, the overflow chain's first
+ * page): they never reach reports, and records that crossed the worker boundary lack them, so
+ * in-process and pooled scans give equal records.
+ */
 function evidence(record: EvidenceRecord): EvidenceRecord {
-  if (!('digests' in record)) return record;
+  if (!('digests' in record) && !('overflowFirstPage' in record)) return record;
   const out: Record<string, unknown> = { ...record };
   delete out['digests'];
+  delete out['overflowFirstPage'];
   return out as unknown as EvidenceRecord;
 }
 
