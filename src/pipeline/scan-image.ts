@@ -4,7 +4,9 @@
  * headers, b-tree pages, WAL frames and journal records at any 512-byte boundary; carving
  * (src/assembly/carve) turns them into carried databases, fragments and orphan pages, decodes
  * their records once per distinct page content, and names every other place the same page was
- * seen. Records keep their provenance through a `range` layer, so their image offsets are absolute.
+ * seen; carved WALs and journals then go through the WAL/journal transaction logic
+ * (scan-carved-logs.ts). Records keep their provenance through a `range` layer, so their image
+ * offsets are absolute.
  */
 import { formatOffset } from '../bytes/offsets.js';
 import type { EvidenceRecord } from '../evidence/record.js';
@@ -14,9 +16,11 @@ import type { EvidenceFile } from '../sources/inputs.js';
 import { carveImage, carveScannedImage } from '../assembly/carve/carve-image.js';
 import { relocateToFragment } from '../assembly/carve/fragments.js';
 import type { ImageScan } from '../scanning/scan-image.js';
-import type { WindowScanner } from '../scanning/window-scanner.js';
+import type { WorkerPool } from '../pool/pool.js';
+import { scanCarvedLogs } from './scan-carved-logs.js';
 import { recoverFromReader } from '../recovery/freed/recover-database.js';
 import { evidenceOf } from './scan-freed.js';
+import { MainFreedKeys } from './log-freed.js';
 import type { SightedRecord } from '../assembly/carve/carved-records.js';
 import type { EvidenceSink } from './sink.js';
 
@@ -38,12 +42,16 @@ function withSightings(sighted: SightedRecord): EvidenceRecord {
  * it alongside; without it (a file that only turned out to be an image here) it is scanned now,
  * unhashed, since its hashes were taken by a read of their own.
  */
-export async function scanRawImage(file: EvidenceFile, pool: WindowScanner, sink: EvidenceSink, quiet = false, scanned?: ImageScan): Promise<boolean> {
+export async function scanRawImage(file: EvidenceFile, pool: WorkerPool, sink: EvidenceSink, quiet = false, scanned?: ImageScan): Promise<boolean> {
   const carved = scanned !== undefined ? carveScannedImage(scanned) : await carveImage(file.fileSystemPath, { pool, location: file.location, hash: false, progress: { quiet } });
   try {
     const { records, schemas, issues } = carved.records();
     await sink.addIssues([...carved.issues, ...issues]);
-    if (records.length === 0) return carved.databases.length > 0 || carved.wals.length > 0 || carved.journals.length > 0;
+    if (records.length === 0) {
+      const transactions = await scanCarvedLogs(file, carved, pool, sink);
+      if (transactions.length > 0) await sink.addTransactions?.(transactions);
+      return carved.databases.length > 0 || carved.wals.length > 0 || carved.journals.length > 0;
+    }
     await sink.addIssues([
       issue('carve.summary', 'info', filePath(file.location), 0, `${file.location}: ${carved.databases.length} database(s) carved from headers, ${carved.headerlessDatabases.length} reassembled without a header, ${carved.orphanPages.length} orphan page(s), ${carved.wals.length} WAL(s), ${carved.journals.length} journal(s); ${records.length} distinct records`),
     ]);
@@ -73,20 +81,22 @@ export async function scanRawImage(file: EvidenceFile, pool: WindowScanner, sink
     }
     if (batch.length > 0) await sink.addRecords(batch);
     // Freed space of every database carved from its header, classified against its live rows.
+    const mainFreed = new Map<string, MainFreedKeys>();
     for (const database of carved.databases) {
+      const keys = new MainFreedKeys();
+      mainFreed.set(database.name, keys);
       const recovered = recoverFromReader(database.reader, database.header, database.path, database.name);
       for (const table of recovered.tables) {
         if (table.freed.length === 0) continue;
         await sink.addTable({ database: database.name, table: table.name, columns: table.columns, withoutRowid: table.withoutRowid });
+        keys.add(table.freed);
         for (let start = 0; start < table.freed.length; start += 2048) await sink.addRecords(table.freed.slice(start, start + 2048).map((freed) => relocateToFragment(evidenceOf(freed), database)));
       }
       await sink.addIssues(recovered.issues);
     }
-    if (carved.wals.length + carved.walFragments.length + carved.journals.length + carved.journalFragments.length > 0) {
-      await sink.addIssues([
-        issue('carve.logs-not-decoded', 'info', filePath(file.location), 0, `${file.location}: ${carved.wals.length} WAL(s), ${carved.walFragments.length} WAL fragment(s), ${carved.journals.length} journal(s) and ${carved.journalFragments.length} journal fragment(s) carved and listed; their pages are reported only where they equal a carved database page (as sightings): decoding carved logs through the WAL/journal transaction logic is not wired yet`),
-      ]);
-    }
+    // Carved WALs and journals through the WAL/journal transaction logic (scan-carved-logs.ts).
+    const transactions = await scanCarvedLogs(file, carved, pool, sink, mainFreed);
+    if (transactions.length > 0) await sink.addTransactions?.(transactions);
     return true;
   } finally {
     carved.close();

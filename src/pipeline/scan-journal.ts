@@ -38,7 +38,8 @@ import { PageTimeline } from '../assembly/versions/page-timeline.js';
 import type { PageRowsChange, RowEvent, RowSnapshot } from '../assembly/versions/row-events.js';
 import { rowSnapshot, transactionRowEvents } from '../assembly/versions/row-events.js';
 import { tableLeafShapes } from '../assembly/versions/shape-match.js';
-import { FileSource } from '../sources/file-source.js';
+import type { ByteSource } from '../sources/byte-source.js';
+import { evidencePath, evidenceStart, openEvidence } from '../sources/inputs.js';
 import type { EvidenceFile } from '../sources/inputs.js';
 import type { WorkerPool } from '../pool/pool.js';
 import type { Task } from '../pool/tasks.js';
@@ -68,10 +69,10 @@ type RecordTarget = FrameTarget;
 
 /** Decodes a journal; returns its transactions for transactions.csv (empty when nothing was decoded). */
 export async function scanJournal(journalFile: EvidenceFile, options: ScanJournalOptions, pool: WorkerPool, sink: EvidenceSink): Promise<TransactionRow[]> {
-  const journalPath = filePath(journalFile.location);
-  let source: FileSource;
+  const journalPath = evidencePath(journalFile);
+  let source: ByteSource;
   try {
-    source = new FileSource(journalFile.fileSystemPath, journalFile.location);
+    source = openEvidence(journalFile);
   } catch (error) {
     await sink.addIssues([issue('input.unreadable', 'error', journalPath, 0, `${journalFile.location}: ${(error as Error).message}`)]);
     return [];
@@ -83,7 +84,7 @@ export async function scanJournal(journalFile: EvidenceFile, options: ScanJourna
   }
 }
 
-async function decodeJournal(source: FileSource, journalFile: EvidenceFile, journalPath: SourcePath, options: ScanJournalOptions, pool: WorkerPool, sink: EvidenceSink): Promise<TransactionRow[]> {
+async function decodeJournal(source: ByteSource, journalFile: EvidenceFile, journalPath: SourcePath, options: ScanJournalOptions, pool: WorkerPool, sink: EvidenceSink): Promise<TransactionRow[]> {
   const size = source.sizeInBytes;
   if (size === 0) {
     await sink.addIssues([
@@ -408,8 +409,9 @@ class JournalDecoding {
         return {
           kind: 'decode-page-images',
           fileSystemPath: this.#journalFile.fileSystemPath,
+          fileBaseOffset: evidenceStart(this.#journalFile),
           databaseFileSystemPath: this.#database?.file.fileSystemPath,
-          databaseBaseOffset: 0,
+          databaseBaseOffset: this.#database === undefined ? 0 : evidenceStart(this.#database.file),
           databaseSizeInBytes: this.#database?.file.sizeInBytes ?? 0,
           pageSize: this.#pageSize,
           parameters: {

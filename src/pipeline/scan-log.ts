@@ -30,6 +30,8 @@ import { recordStatusCode, stampLocators } from '../assembly/versions/page-image
 import type { RenderedBatch } from '../reports/render.js';
 import type { EvidenceFile } from '../sources/inputs.js';
 import { FileSource } from '../sources/file-source.js';
+import type { ByteSource } from '../sources/byte-source.js';
+import { openEvidence } from '../sources/inputs.js';
 import { SourcePageReader } from '../sources/page-reader.js';
 import type { WorkerPool } from '../pool/pool.js';
 import type { Task, TaskResult } from '../pool/tasks.js';
@@ -225,9 +227,9 @@ export function tableOfOwner(owner: BtreeOwner | undefined): string | undefined 
 }
 
 /** Opens the database a log belongs to, for reading main-file pages on this thread. */
-export function openBase(database: LogDatabase | undefined): { source: FileSource; reader: SourcePageReader } | undefined {
+export function openBase(database: LogDatabase | undefined): { source: ByteSource; reader: SourcePageReader } | undefined {
   if (database === undefined) return undefined;
-  const source = new FileSource(database.file.fileSystemPath, database.file.location);
+  const source = openEvidence(database.file);
   return { source, reader: new SourcePageReader(source, database.summary.header.pageSize, 0, database.file.sizeInBytes) };
 }
 

@@ -46,7 +46,8 @@ import { PageTimeline } from '../assembly/versions/page-timeline.js';
 import type { PageRowsChange, RowEvent, RowSnapshot } from '../assembly/versions/row-events.js';
 import { rowSnapshot, transactionRowEvents } from '../assembly/versions/row-events.js';
 import { commonFieldCount, matchTableByShape, tableLeafShapes } from '../assembly/versions/shape-match.js';
-import { FileSource } from '../sources/file-source.js';
+import type { ByteSource } from '../sources/byte-source.js';
+import { evidencePath, evidenceStart, openEvidence } from '../sources/inputs.js';
 import type { EvidenceFile } from '../sources/inputs.js';
 import type { WorkerPool } from '../pool/pool.js';
 import type { Task } from '../pool/tasks.js';
@@ -122,10 +123,10 @@ export function walTransactionId(transaction: WalTransaction): string {
  * Phase 1. Returns undefined (after reporting issues) when the file is not a usable WAL.
  */
 export async function prepareWal(walFile: EvidenceFile, options: PrepareWalOptions, sink: EvidenceSink): Promise<PreparedWal | undefined> {
-  const walPath = filePath(walFile.location);
-  let source: FileSource;
+  const walPath = evidencePath(walFile);
+  let source: ByteSource;
   try {
-    source = new FileSource(walFile.fileSystemPath, walFile.location);
+    source = openEvidence(walFile);
   } catch (error) {
     await sink.addIssues([issue('input.unreadable', 'error', walPath, 0, `${walFile.location}: ${(error as Error).message}`)]);
     return undefined;
@@ -140,7 +141,7 @@ export async function prepareWal(walFile: EvidenceFile, options: PrepareWalOptio
   }
 }
 
-async function prepare(source: FileSource, walFile: EvidenceFile, walPath: SourcePath, options: PrepareWalOptions, sink: EvidenceSink): Promise<PreparedWal | undefined> {
+async function prepare(source: ByteSource, walFile: EvidenceFile, walPath: SourcePath, options: PrepareWalOptions, sink: EvidenceSink): Promise<PreparedWal | undefined> {
   const size = source.sizeInBytes;
   if (size === 0) {
     await sink.addIssues([issue('wal.empty', 'info', walPath, 0, `${walFile.location}: empty WAL (0 bytes): nothing written since the last checkpoint that truncated it`)]);
@@ -325,7 +326,7 @@ async function prepare(source: FileSource, walFile: EvidenceFile, walPath: Sourc
 }
 
 /** A stray WAL's own schema: sqlite_schema through its newest committed page 1 (else its newest page 1 of any state). */
-function strayWalSchema(frames: readonly WalFrame[], source: FileSource, pageSize: number, walPath: SourcePath, databaseName: string) {
+function strayWalSchema(frames: readonly WalFrame[], source: ByteSource, pageSize: number, walPath: SourcePath, databaseName: string) {
   let chosen: WalFrame | undefined;
   for (const frame of frames) {
     if (frame.pageNumber !== 1) continue;
@@ -347,7 +348,7 @@ function attributeFrame(
   pageType: number,
   owner: BtreeOwner | undefined,
   registry: TableRegistry,
-  source: FileSource,
+  source: ByteSource,
   pageSize: number,
   usableSize: number,
   rootOrigin: string | undefined,
@@ -391,7 +392,7 @@ export function attributeByShape(shapes: readonly (readonly number[])[], pageNum
 interface WalDecodingState {
   readonly walFile: EvidenceFile;
   readonly walPath: SourcePath;
-  readonly source: FileSource;
+  readonly source: ByteSource;
   readonly header: WalHeader;
   readonly summary: WalFrameSummary;
   readonly frames: readonly WalFrame[];
@@ -623,8 +624,9 @@ class WalDecoding implements PreparedWal {
     return {
       kind: 'decode-page-images',
       fileSystemPath: state.walFile.fileSystemPath,
+      fileBaseOffset: evidenceStart(state.walFile),
       databaseFileSystemPath: state.database?.file.fileSystemPath,
-      databaseBaseOffset: 0,
+      databaseBaseOffset: state.database === undefined ? 0 : evidenceStart(state.database.file),
       databaseSizeInBytes: state.database?.file.sizeInBytes ?? 0,
       pageSize: state.header.pageSize,
       parameters: { deferLocators: true, databaseName: state.databaseName, usableSize: state.usableSize, encoding: state.encoding, tables, ...(carveFreed ? { freedSignatures } : {}), overlays, images },

@@ -3,6 +3,7 @@
  * Also called in-process (workers = 0) so both paths share one implementation.
  */
 import { FileSource } from '../sources/file-source.js';
+import { RangeSource } from '../sources/range-source.js';
 import { SourcePageReader } from '../sources/page-reader.js';
 import { decodeLivePages } from '../recovery/live-records.js';
 import { decodePageImages } from '../assembly/versions/page-images.js';
@@ -24,7 +25,8 @@ export function runTask(task: Task): TaskResult {
       }
     }
     case 'decode-page-images': {
-      const log = new FileSource(task.fileSystemPath);
+      const file = new FileSource(task.fileSystemPath);
+      const log = task.fileBaseOffset === 0 ? file : new RangeSource(file, task.fileBaseOffset, file.sizeInBytes - task.fileBaseOffset);
       const database = task.databaseFileSystemPath === undefined ? undefined : new FileSource(task.databaseFileSystemPath);
       try {
         const base = database === undefined ? undefined : new SourcePageReader(database, task.pageSize, task.databaseBaseOffset, task.databaseSizeInBytes);

@@ -32,6 +32,8 @@ export interface DecodePageImagesTask {
   readonly kind: 'decode-page-images';
   /** File system path of the WAL or journal (opened read-only by the worker). */
   readonly fileSystemPath: string;
+  /** Where the log starts in that file: 0, or its offset in the raw image it was carved from. */
+  readonly fileBaseOffset: number;
   /** The database the log belongs to, for overflow pages the log lacks; undefined for a stray log. */
   readonly databaseFileSystemPath: string | undefined;
   readonly databaseBaseOffset: number;

@@ -4,12 +4,39 @@
  */
 import { readdirSync, statSync } from 'node:fs';
 import { join, resolve } from 'node:path';
+import type { SourcePath } from '../provenance/path.js';
+import { filePath } from '../provenance/path.js';
+import type { ByteSource } from './byte-source.js';
+import { FileSource } from './file-source.js';
+import { RangeSource } from './range-source.js';
 
 export interface EvidenceFile {
   /** As given (or as found below a given folder): what reports show. */
   readonly location: string;
   readonly fileSystemPath: string;
   readonly sizeInBytes: number;
+  /**
+   * Set for a carved item (a WAL or journal found in a raw image): the item is the `sizeInBytes`
+   * bytes at `start` of `fileSystemPath`, and `path` (a `range` layer below the image's `file`
+   * layer) is what its provenance starts from.
+   */
+  readonly extent?: { readonly start: number; readonly path: SourcePath };
+}
+
+/** Opens an evidence item read-only: the file, or the range of the image it was carved from. */
+export function openEvidence(file: EvidenceFile): ByteSource {
+  const source = new FileSource(file.fileSystemPath, file.location);
+  return file.extent === undefined ? source : new RangeSource(source, file.extent.start, file.sizeInBytes, file.location);
+}
+
+/** Where an evidence item's provenance starts. */
+export function evidencePath(file: EvidenceFile): SourcePath {
+  return file.extent?.path ?? filePath(file.location);
+}
+
+/** Offset of the item's first byte in `fileSystemPath` (0 for a file). */
+export function evidenceStart(file: EvidenceFile): number {
+  return file.extent?.start ?? 0;
 }
 
 export interface InputGroup {
