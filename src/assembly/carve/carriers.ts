@@ -231,9 +231,11 @@ function placePages(databases: readonly CarvedDatabase[], source: ByteSource, bt
   if (searched.length === 0) return [...databases];
   const logsOnly: FragmentSearchContext = { source, btreeByOffset, candidatesByFamily: voters, isForeign: (offset) => insideLog(offset) };
   const firstRuns = new Map<CarvedDatabase, Extent>();
+  const alone = new Map<CarvedDatabase, ReturnType<typeof locateFragments>>();
   for (const database of searched) {
-    const { fragments } = locateFragments(searchInput(database), logsOnly);
-    const first = fragments[0] as DatabaseFragment;
+    const located = locateFragments(searchInput(database), logsOnly);
+    alone.set(database, located);
+    const first = located.fragments[0] as DatabaseFragment;
     firstRuns.set(database, { start: first.imageOffset, end: first.imageOffset + first.pageCount * database.pageSize });
   }
   return databases.map((database) => {
@@ -245,8 +247,13 @@ function placePages(databases: readonly CarvedDatabase[], source: ByteSource, bt
       if (end > run.start) grounds.push({ start: run.start, end });
     }
     const insideOther = extentIndex(grounds);
+    // The search alone stands when no other database's ground touches the pages it used (the
+    // declared extent and every run it found): the second search would see the same image.
+    const own = (alone.get(database) as ReturnType<typeof locateFragments>).fragments;
+    const used: Extent[] = [{ start: database.imageOffset, end: database.imageOffset + (database.declaredPageCount ?? database.pageCount) * database.pageSize }, ...own.map((fragment) => ({ start: fragment.imageOffset, end: fragment.imageOffset + fragment.pageCount * database.pageSize }))];
+    const touched = grounds.some((ground) => used.some((extent) => ground.start < extent.end && extent.start < ground.end));
     const context: FragmentSearchContext = { source, btreeByOffset, candidatesByFamily: voters, isForeign: (offset) => insideLog(offset) || insideOther(offset, true) };
-    const located = locateFragments(searchInput(database), context);
+    const located = touched ? locateFragments(searchInput(database), context) : (alone.get(database) as ReturnType<typeof locateFragments>);
     issues.push(...located.issues);
     const fragments = located.fragments;
     const first = fragments[0] as DatabaseFragment;
