@@ -46,6 +46,7 @@ import type { Task } from '../pool/tasks.js';
 import type { TransactionRow } from '../reports/types.js';
 import type { LogDatabase, SchemaHint } from './scan-log.js';
 import type { FreedTable, MainFreedKeys } from './log-freed.js';
+import type { LogPageImages } from './page-versions.js';
 import { FreedSightings, buildFreedTable, carvesFreed } from './log-freed.js';
 import type { FreedRecord } from '../recovery/freed/build-record.js';
 import type { RecordSignature } from '../recovery/freed/signature.js';
@@ -63,6 +64,8 @@ export interface ScanJournalOptions {
   readonly hint: SchemaHint | undefined;
   /** The main file's freed records: a pre-image holding the same freed cell is a sighting of it. */
   readonly mainFreed?: MainFreedKeys | undefined;
+  /** Receives every record's page image for page-versions.csv (when the journal is decoded). */
+  readonly onPageImages?: ((images: LogPageImages) => void) | undefined;
 }
 
 type RecordTarget = FrameTarget;
@@ -127,6 +130,7 @@ async function decodeJournal(source: ByteSource, journalFile: EvidenceFile, jour
     database = undefined;
   }
   const decoding = new JournalDecoding(journal, bytes, journalFile, journalPath, database, hint, pageSize);
+  options.onPageImages?.(decoding.pageImages());
   issues.push(decoding.summaryIssue());
   await sink.addIssues(issues);
   return decoding.decode(pool, sink, options.mainFreed);
@@ -279,6 +283,24 @@ class JournalDecoding {
     const shapes = tableLeafShapes(bytes.subarray(record.pageOffset, record.pageOffset + this.#pageSize), record.pageNumber, this.#usableSize) ?? [];
     if (shapes.length === 0) return { table: undefined, how: 'none', reason: undefined };
     return attributeByShape(shapes, record.pageNumber, this.#registry);
+  }
+
+  /** Every record's page image, in file order (all older than the main file's pages). */
+  pageImages(): LogPageImages {
+    return {
+      file: this.#journalFile,
+      source: 'journal',
+      pageSize: this.#pageSize,
+      images: this.#journal.records.map((record) => ({
+        pageNumber: record.pageNumber,
+        number: record.recordNumber,
+        fileOffset: record.pageOffset,
+        state: RecordState.journalPreimage,
+        transaction: this.#transactionOfSegment.get(record.segmentNumber) ?? null,
+        checksum: record.checksum === 'valid' ? 'valid' : record.checksum === 'invalid' ? 'invalid' : 'not-applicable',
+        beforeMain: true,
+      })),
+    };
   }
 
   summaryIssue(): Issue {

@@ -55,6 +55,7 @@ import type { RecordSignature } from '../recovery/freed/signature.js';
 import type { TransactionRow } from '../reports/types.js';
 import type { LogDatabase, SchemaHint } from './scan-log.js';
 import type { FreedTable, MainFreedKeys } from './log-freed.js';
+import type { LogPageImage, LogPageImages } from './page-versions.js';
 import { FreedSightings, buildFreedTable, carvesFreed } from './log-freed.js';
 import type { FreedRecord } from '../recovery/freed/build-record.js';
 import type { TablePages } from '../recovery/database.js';
@@ -98,6 +99,8 @@ export interface PreparedWal {
   prepareStatuses(pool: WorkerPool): Promise<void>;
   /** Wraps the sink the main file's records go to, to set their status against the committed view. */
   mainSink(sink: EvidenceSink): EvidenceSink;
+  /** Every frame's page image for page-versions.csv: older generations first, then the current one, each in file order. */
+  pageImages(): LogPageImages;
   /**
    * Decodes every frame (phase 2), live cells and freed space, and returns the transactions in WAL
    * order. `mainFreed`: the main file's freed records (a log image holding the same freed cell is
@@ -517,6 +520,35 @@ class WalDecoding implements PreparedWal {
         if (row !== undefined) this.#viewRowsOf(row.table).set(row.key, row.fingerprint);
       }
     });
+  }
+
+  pageImages(): LogPageImages {
+    const state = this.#state;
+    const generations = state.assembly.generations;
+    // Oldest generation first: the one with the most restarts since it was written.
+    const older = generations
+      .filter((generation) => !generation.isCurrent)
+      .sort((a, b) => (b.restartsBeforeCurrent ?? -1) - (a.restartsBeforeCurrent ?? -1) || a.generationIndex - b.generationIndex);
+    const rank = new Map(older.map((generation, index) => [generation.generationIndex, index]));
+    const before: { rank: number; image: LogPageImage }[] = [];
+    const after: LogPageImage[] = [];
+    for (const frame of state.frames) {
+      const transaction = state.assembly.transactions[this.#transactionOfFrame[frame.frameNumber] ?? -1];
+      const generationRank = transaction === undefined ? undefined : rank.get(transaction.generationIndex);
+      const image: LogPageImage = {
+        pageNumber: frame.pageNumber,
+        number: frame.frameNumber,
+        fileOffset: frame.pageOffset,
+        state: stateOfLabel[frame.label],
+        transaction: transaction === undefined ? null : walTransactionId(transaction),
+        checksum: frame.checksum === 'valid' || frame.checksum === 'linked' ? 'valid' : frame.checksum === 'mismatch' ? 'invalid' : 'not-applicable',
+        beforeMain: generationRank !== undefined,
+      };
+      if (generationRank === undefined) after.push(image);
+      else before.push({ rank: generationRank, image });
+    }
+    before.sort((a, b) => a.rank - b.rank || a.image.number - b.image.number);
+    return { file: state.walFile, source: 'wal', pageSize: state.header.pageSize, images: [...before.map((entry) => entry.image), ...after] };
   }
 
   mainSink(sink: EvidenceSink): EvidenceSink {

@@ -30,6 +30,8 @@ import type { LogDatabase, SchemaHint } from './scan-log.js';
 import { hintFromSummary, schemaHintFromFile } from './scan-log.js';
 import { prepareWal } from './scan-wal.js';
 import type { MainFreedKeys } from './log-freed.js';
+import type { LogPageImages } from './page-versions.js';
+import { writePageVersions } from './page-versions.js';
 import type { EvidenceSink } from './sink.js';
 
 /** What the end-of-run check found for one input (aligned with the expanded files). */
@@ -291,6 +293,7 @@ async function scanDatabaseWithLogs(database: LogDatabase, group: InputGroup, po
   const transactions: TransactionRow[] = [];
   const wal = group.wal === undefined ? undefined : await prepareWal(group.wal, { database, hint: undefined }, sink);
   let mainFreed: MainFreedKeys | undefined;
+  const logImages: LogPageImages[] = [];
   try {
     if (wal !== undefined) await wal.prepareStatuses(pool);
     await decodeDatabase(database.file, database.summary, pool, wal === undefined ? sink : wal.mainSink(sink), database.path);
@@ -298,12 +301,16 @@ async function scanDatabaseWithLogs(database: LogDatabase, group: InputGroup, po
     // after its live rows, before the WAL's and journal's page versions.
     // Their statuses are decided against the main file's live rows (not the WAL's view).
     mainFreed = await scanFreedSpace(database.file, database.summary, database.path, sink);
-    if (wal !== undefined) transactions.push(...(await wal.decodeFrames(pool, sink, mainFreed)));
+    if (wal !== undefined) {
+      transactions.push(...(await wal.decodeFrames(pool, sink, mainFreed)));
+      logImages.push(wal.pageImages());
+    }
   } finally {
     wal?.close();
   }
-  if (group.journal !== undefined) transactions.push(...(await scanJournal(group.journal, { database, hint: undefined, mainFreed }, pool, sink)));
+  if (group.journal !== undefined) transactions.push(...(await scanJournal(group.journal, { database, hint: undefined, mainFreed, onPageImages: (images) => logImages.push(images) }, pool, sink)));
   if (transactions.length > 0) await sink.addTransactions?.(transactions);
+  await writePageVersions(sink, database.summary.location, database, logImages);
 }
 
 /** A WAL or journal without a usable database: decoded alone, with a schema hint. */
@@ -321,8 +328,10 @@ async function scanStrayLog(file: EvidenceFile, kind: 'wal' | 'journal', pool: W
   }
   const hint = await hints.hintFor(file, pageSize, sink);
   if (kind === 'journal') {
-    const transactions = await scanJournal(file, { database: undefined, hint }, pool, sink);
+    let images: LogPageImages | undefined;
+    const transactions = await scanJournal(file, { database: undefined, hint, onPageImages: (found) => (images = found) }, pool, sink);
     if (transactions.length > 0) await sink.addTransactions?.(transactions);
+    if (images !== undefined) await writePageVersions(sink, file.location, undefined, [images]);
     return transactions.length > 0;
   }
   const wal = await prepareWal(file, { database: undefined, hint }, sink);
@@ -330,6 +339,7 @@ async function scanStrayLog(file: EvidenceFile, kind: 'wal' | 'journal', pool: W
   try {
     const transactions = await wal.decodeFrames(pool, sink);
     if (transactions.length > 0) await sink.addTransactions?.(transactions);
+    await writePageVersions(sink, file.location, undefined, [wal.pageImages()]);
   } finally {
     wal.close();
   }

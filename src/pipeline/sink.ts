@@ -1,7 +1,7 @@
 import type { EvidenceRecord, TableDescriptor } from '../evidence/record.js';
 import type { Issue } from '../issues/issue.js';
 import type { RenderSpec, RenderedBatch } from '../reports/render.js';
-import type { TransactionRow } from '../reports/types.js';
+import type { PageVersionRow, TransactionRow } from '../reports/types.js';
 
 /** Where the scan pipeline sends what it finds, in deterministic order. */
 export interface EvidenceSink {
@@ -19,6 +19,8 @@ export interface EvidenceSink {
   addRendered?(batch: RenderedBatch): void | Promise<void>;
   /** Optional: WAL and journal transactions (transactions.csv), after the records of their logs, in log order. */
   addTransactions?(rows: readonly TransactionRow[]): void | Promise<void>;
+  /** Optional: page versions (page-versions.csv), per database after its logs, in batches. */
+  addPageVersions?(rows: readonly PageVersionRow[]): void | Promise<void>;
 }
 
 /** Keeps everything in memory: for tests and `info`. */
@@ -27,6 +29,7 @@ export class MemorySink implements EvidenceSink {
   readonly records: EvidenceRecord[] = [];
   readonly issues: Issue[] = [];
   readonly transactions: TransactionRow[] = [];
+  readonly pageVersions: PageVersionRow[] = [];
   addTable(descriptor: TableDescriptor): void {
     this.tables.push(descriptor);
   }
@@ -38,5 +41,8 @@ export class MemorySink implements EvidenceSink {
   }
   addTransactions(rows: readonly TransactionRow[]): void {
     for (const row of rows) this.transactions.push(row);
+  }
+  addPageVersions(rows: readonly PageVersionRow[]): void {
+    for (const row of rows) this.pageVersions.push(row);
   }
 }

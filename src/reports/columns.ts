@@ -23,7 +23,7 @@ import { issueImageOffset } from '../issues/issue.js';
 import { formatOffset } from '../bytes/offsets.js';
 import { renderPath, rootLocation } from '../provenance/path.js';
 import { forensicPath } from './forensic-path.js';
-import type { TransactionRow } from './types.js';
+import type { PageVersionRow, TransactionRow } from './types.js';
 
 /** One CSV cell before csv-stringify casts it (bigint via `cast.bigint`; null is an empty cell). */
 export type Cell = string | number | bigint | null;
@@ -185,6 +185,22 @@ export const ISSUE_COLUMNS: readonly { readonly name: string; readonly cell: (is
  * transactions.csv. bigint cells are written in decimal. `details` is the row's details as JSON,
  * with its row-level events (when it has any) under `events`.
  */
+export const PAGE_VERSION_COLUMNS: readonly { readonly name: string; readonly cell: (row: PageVersionRow) => Cell }[] = [
+  { name: 'database', cell: (row) => row.database },
+  { name: 'page_number', cell: (row) => row.pageNumber },
+  { name: 'version', cell: (row) => row.version },
+  { name: 'source', cell: (row) => row.source },
+  { name: 'source_number', cell: (row) => row.sourceNumber },
+  { name: 'image', cell: (row) => row.image },
+  { name: 'image_offset', cell: (row) => row.imageOffset },
+  { name: 'image_offset_hex', cell: (row) => formatOffset(row.imageOffset) },
+  { name: 'state', cell: (row) => row.state },
+  { name: 'transaction', cell: (row) => row.transaction },
+  { name: 'checksum', cell: (row) => row.checksum },
+  { name: 'page_type', cell: (row) => row.pageType },
+  { name: 'sha256', cell: (row) => row.sha256 },
+];
+
 export const TRANSACTION_COLUMNS: readonly { readonly name: string; readonly cell: (row: TransactionRow) => Cell }[] = [
   { name: 'transaction', cell: (row) => row.transaction },
   { name: 'database', cell: (row) => row.database },

@@ -20,7 +20,7 @@ import { createInterface } from 'node:readline';
 import type { EvidenceRecord, TableDescriptor } from '../evidence/record.js';
 import type { Issue } from '../issues/issue.js';
 import { layers, type Layer, type SourcePath } from '../provenance/path.js';
-import type { ExecutionEnvironment, FinishInput, ReportFormatOptions, ReportRun, TransactionRow } from './types.js';
+import type { ExecutionEnvironment, FinishInput, PageVersionRow, ReportFormatOptions, ReportRun, TransactionRow } from './types.js';
 
 export const EVIDENCE_FILE_NAME = 'evidence.ndjson';
 export const EVIDENCE_FORMAT = 'exhume-evidence';
@@ -37,6 +37,7 @@ export type EvidenceEntry =
   | { readonly kind: 'record'; readonly recordId: number; readonly record: EvidenceRecord }
   | { readonly kind: 'issue'; readonly issue: Issue }
   | { readonly kind: 'transaction'; readonly row: TransactionRow }
+  | { readonly kind: 'page-version'; readonly row: PageVersionRow }
   | { readonly kind: 'finish'; readonly finish: Omit<FinishInput, 'timings'> }
   | { readonly kind: 'malformed'; readonly lineNumber: number; readonly message: string };
 
@@ -79,6 +80,10 @@ export function encodeTransactionLine(row: TransactionRow): string {
   return JSON.stringify({ kind: 'transaction', ...row }, (_key, value: unknown) =>
     typeof value === 'bigint' ? { $bigint: value.toString() } : value,
   );
+}
+
+export function encodePageVersionLine(row: PageVersionRow): string {
+  return JSON.stringify({ kind: 'page-version', ...row });
 }
 
 export function encodeFinishLine(finish: FinishInput): string {
@@ -211,6 +216,12 @@ function decodeTransaction(parsed: JsonObject): EvidenceEntry {
   return { kind: 'transaction', row: withoutKind(parsed, false) as unknown as TransactionRow };
 }
 
+function decodePageVersion(parsed: JsonObject): EvidenceEntry {
+  for (const key of ['database', 'source', 'image', 'state', 'checksum', 'pageType', 'sha256']) expect(parsed, key, 'string');
+  for (const key of ['pageNumber', 'version', 'imageOffset']) expect(parsed, key, 'number');
+  return { kind: 'page-version', row: withoutKind(parsed, false) as unknown as PageVersionRow };
+}
+
 function decodeFinish(parsed: JsonObject): EvidenceEntry {
   expect(parsed, 'inputsVerified', 'array');
   for (const verification of parsed['inputsVerified'] as unknown[]) {
@@ -241,6 +252,8 @@ export function decodeEvidenceLine(line: string, lineNumber: number): EvidenceEn
         return decodeIssue(parsed);
       case 'transaction':
         return decodeTransaction(parsed);
+      case 'page-version':
+        return decodePageVersion(parsed);
       case 'finish':
         return decodeFinish(parsed);
       default:

@@ -15,7 +15,7 @@ import type { OutputFileSummary } from './output-file.js';
 export const MANIFEST_FILE_NAME = 'manifest.json';
 export const MANIFEST_VERSION = 1;
 
-export type OutputKind = 'records' | 'issues' | 'transactions' | 'dfxml' | 'evidence';
+export type OutputKind = 'records' | 'issues' | 'transactions' | 'page-versions' | 'dfxml' | 'evidence';
 
 export interface ManifestOutput extends OutputFileSummary {
   readonly kind: OutputKind;

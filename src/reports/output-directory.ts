@@ -10,7 +10,7 @@
  *
  * With `force`, a non-empty folder is cleaned of exhume's own outputs only (manifest.json first,
  * so the folder stops looking complete at once; then report.xml, evidence.ndjson, issues.csv,
- * transactions.csv, ledger.csv, records/, reconciliation/ and every top-level `*.partial`).
+ * transactions.csv, page-versions.csv, ledger.csv, records/, reconciliation/ and every top-level `*.partial`).
  * Anything else is kept and listed in `kept`: exhume never deletes what it did not write.
  */
 import { lstat, mkdir, readdir, realpath, rm } from 'node:fs/promises';
@@ -46,6 +46,7 @@ export const OUTPUT_ENTRY_NAMES: readonly string[] = [
   'evidence.ndjson',
   'issues.csv',
   'transactions.csv',
+  'page-versions.csv',
   'ledger.csv',
   'records',
   'reconciliation',

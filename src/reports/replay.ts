@@ -13,7 +13,7 @@ import type { EvidenceRecord } from '../evidence/record.js';
 import type { Manifest } from './manifest.js';
 import { readEvidenceFile, type EvidenceEntry, type RecordedRun } from './evidence-file.js';
 import type { Issue } from '../issues/issue.js';
-import type { ReportFormatOptions, TransactionRow } from './types.js';
+import type { PageVersionRow, ReportFormatOptions, TransactionRow } from './types.js';
 import { openReportWriter, type OpenOutcome, type ReportWriter } from './writer.js';
 
 export type ReplayOutcome =
@@ -49,6 +49,7 @@ export async function replayEvidence(
     if (batch.kind === 'record') await current.addRecords(batch.items);
     else if (batch.kind === 'issue') await current.addIssues(batch.items);
     else if (batch.kind === 'transaction') await current.addTransactions(batch.items);
+    else if (batch.kind === 'page-version') await current.addPageVersions(batch.items);
   };
   try {
     for await (const entry of entries) {
@@ -86,6 +87,11 @@ export async function replayEvidence(
           pending.items.push(entry.row);
           pendingCount++;
           break;
+        case 'page-version':
+          if (pending.kind !== 'page-version') pending = { kind: 'page-version', items: [] };
+          pending.items.push(entry.row);
+          pendingCount++;
+          break;
         case 'table':
           await writer.addTable(entry.table);
           break;
@@ -108,7 +114,8 @@ type Batch =
   | { readonly kind: 'none' }
   | { readonly kind: 'record'; readonly items: EvidenceRecord[] }
   | { readonly kind: 'issue'; readonly items: Issue[] }
-  | { readonly kind: 'transaction'; readonly items: TransactionRow[] };
+  | { readonly kind: 'transaction'; readonly items: TransactionRow[] }
+  | { readonly kind: 'page-version'; readonly items: PageVersionRow[] };
 
 export interface ReprojectOptions {
   readonly force: boolean;

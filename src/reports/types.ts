@@ -131,6 +131,31 @@ export interface TransactionRow {
   readonly events?: readonly RowEvent[];
 }
 
+/**
+ * One version of one database page for page-versions.csv: a journal pre-image, the main file's
+ * page, or a WAL frame, in the order the page went through them. Pages without rows are listed
+ * too (overflow, freelist, interior, index pages). Plain facts about the image, no page bytes.
+ */
+export interface PageVersionRow {
+  readonly database: string;
+  readonly pageNumber: number;
+  /** 1, 2, 3 … per (database, page): journal pre-images, older WAL generations, main file, current WAL generation. */
+  readonly version: number;
+  readonly source: 'journal' | 'main' | 'wal';
+  /** WAL frame number or journal record number (1-based); null for the main file. */
+  readonly sourceNumber: number | null;
+  /** The evidence file holding the image and the absolute offset of its first byte there. */
+  readonly image: string;
+  readonly imageOffset: number;
+  /** `main-file`, `journal-preimage`, or the frame's WAL label as a record state (`wal-committed` …). */
+  readonly state: string;
+  readonly transaction: string | null;
+  readonly checksum: 'valid' | 'invalid' | 'not-applicable';
+  /** `table-leaf`, `table-interior`, `index-leaf`, `index-interior`, `freelist-trunk`, `freelist-leaf` (main file), `zeroed`, `other`. */
+  readonly pageType: string;
+  readonly sha256: string;
+}
+
 /** Which outputs a writer produces and how. */
 export interface ReportFormatOptions {
   /** `--excel`: UTF-8 BOM, neutralised formulas, and a `values_hex` column in record CSVs. */

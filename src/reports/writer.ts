@@ -55,7 +55,7 @@ import { rename, rm, rmdir, writeFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import type { EvidenceRecord, TableDescriptor } from '../evidence/record.js';
 import type { Issue } from '../issues/issue.js';
-import { ISSUE_COLUMNS, TRANSACTION_COLUMNS, recordCsvHeaders, valueHeaders, type Cell } from './columns.js';
+import { ISSUE_COLUMNS, PAGE_VERSION_COLUMNS, TRANSACTION_COLUMNS, recordCsvHeaders, valueHeaders, type Cell } from './columns.js';
 import { AppendOnlyOutput, CsvOutput } from './csv.js';
 import {
   DFXML_DISK_IMAGE_CLOSE,
@@ -71,6 +71,7 @@ import {
   encodeIssueLine,
   encodeRunLine,
   encodeTableLine,
+  encodePageVersionLine,
   encodeTransactionLine,
   type RecordedRun,
 } from './evidence-file.js';
@@ -89,11 +90,12 @@ import { NameAllocator } from './names.js';
 import { prepareOutputDirectory, type PrepareOutcome } from './output-directory.js';
 import { PARTIAL_SUFFIX, type OutputFileSummary } from './output-file.js';
 import { ByteBuilder, NDJSON_RECORD_ID_KEY, checkRenderedRecords, renderRecordBatch, type RenderSpec, type RenderedBatch } from './render.js';
-import type { ExecutionEnvironment, FinishInput, ReportFormatOptions, ReportRun, TransactionRow } from './types.js';
+import type { ExecutionEnvironment, FinishInput, PageVersionRow, ReportFormatOptions, ReportRun, TransactionRow } from './types.js';
 
 export const REPORT_XML_FILE_NAME = 'report.xml';
 export const ISSUES_FILE_NAME = 'issues.csv';
 export const TRANSACTIONS_FILE_NAME = 'transactions.csv';
+export const PAGE_VERSIONS_FILE_NAME = 'page-versions.csv';
 export const RECORDS_DIRECTORY_NAME = 'records';
 /** Record CSVs kept open at once; others are suspended and resumed in append mode. */
 export const DEFAULT_MAXIMUM_OPEN_TABLE_FILES = 64;
@@ -174,6 +176,7 @@ export class ReportWriter {
   private evidenceLineCount = 0;
   private readonly issuesCsv: CsvOutput;
   private readonly transactionsCsv: CsvOutput | undefined;
+  private readonly pageVersionsCsv: CsvOutput | undefined;
   /** DFXML: the main file (header, input 0's fileobjects) and lazily created fragments. */
   private readonly xmlMain: AppendOnlyOutput | undefined;
   private readonly xmlFragments = new Map<number, AppendOnlyOutput>();
@@ -207,6 +210,9 @@ export class ReportWriter {
     this.transactionsCsv = this.format.csv
       ? new CsvOutput(directory, TRANSACTIONS_FILE_NAME, TRANSACTION_COLUMNS.map((column) => column.name), this.format.excel)
       : undefined;
+    this.pageVersionsCsv = this.format.csv
+      ? new CsvOutput(directory, PAGE_VERSIONS_FILE_NAME, PAGE_VERSION_COLUMNS.map((column) => column.name), this.format.excel)
+      : undefined;
     this.xmlMain = this.format.xml ? new AppendOnlyOutput(directory, REPORT_XML_FILE_NAME) : undefined;
     run.inputs.forEach((input, index) => {
       if (!this.groupByLocation.has(input.path)) this.groupByLocation.set(input.path, index);
@@ -226,6 +232,7 @@ export class ReportWriter {
     await this.appendEvidence(`${encodeRunLine(this.run, this.format)}\n`, 1);
     await this.issuesCsv.open();
     if (this.transactionsCsv !== undefined) await this.transactionsCsv.open();
+    if (this.pageVersionsCsv !== undefined) await this.pageVersionsCsv.open();
     if (this.xmlMain !== undefined) {
       await this.xmlMain.open();
       const first = this.run.inputs[0];
@@ -371,6 +378,22 @@ export class ReportWriter {
     }
   }
 
+  /** Adds rows to page-versions.csv and evidence.ndjson (arrival order: the pipeline fixes it). */
+  async addPageVersions(rows: readonly PageVersionRow[]): Promise<void> {
+    this.enter('addPageVersions');
+    try {
+      let evidenceText = '';
+      for (const row of rows) {
+        this.pageVersionsCsv?.write(PAGE_VERSION_COLUMNS.map((column): Cell => column.cell(row)));
+        evidenceText += `${encodePageVersionLine(row)}\n`;
+      }
+      await this.appendEvidence(evidenceText, rows.length);
+      await this.pageVersionsCsv?.drain();
+    } finally {
+      this.leave();
+    }
+  }
+
   /**
    * Closes every stream, completes report.xml, renames every `.partial` file, then writes
    * manifest.json (atomically, last) and returns it.
@@ -389,6 +412,7 @@ export class ReportWriter {
       for (const table of tableOutputs) await table.csv?.close();
       await this.issuesCsv.close();
       await this.transactionsCsv?.close();
+      await this.pageVersionsCsv?.close();
       await this.completeXml();
 
       // Everything is closed under its .partial name; now the renames, then the manifest.
@@ -407,6 +431,9 @@ export class ReportWriter {
       outputs.push({ ...(await this.issuesCsv.commit()), kind: 'issues', itemCount: this.issuesCsv.rowCount });
       if (this.transactionsCsv !== undefined) {
         outputs.push({ ...(await this.transactionsCsv.commit()), kind: 'transactions', itemCount: this.transactionsCsv.rowCount });
+      }
+      if (this.pageVersionsCsv !== undefined) {
+        outputs.push({ ...(await this.pageVersionsCsv.commit()), kind: 'page-versions', itemCount: this.pageVersionsCsv.rowCount });
       }
       if (this.xmlMain !== undefined) outputs.push(summaryAs(await this.xmlMain.commit(), 'dfxml', this.recordTotal));
       outputs.push(summaryAs(await this.evidence.commit(), 'evidence', this.evidenceLineCount));
@@ -431,6 +458,7 @@ export class ReportWriter {
     await this.evidence.discard();
     await this.issuesCsv.discard();
     await this.transactionsCsv?.discard();
+    await this.pageVersionsCsv?.discard();
     for (const table of this.tables.values()) await table.csv?.discard();
     await this.xmlMain?.discard();
     for (const fragment of this.xmlFragments.values()) await fragment.discard();

@@ -239,7 +239,7 @@ describe('prepareOutputDirectory', () => {
     const forced = await prepareOutputDirectory(directory, { force: true, inputPaths: [] });
     expect(forced).toMatchObject({
       kind: 'ready',
-      removed: ['evidence.ndjson', 'issues.csv', 'manifest.json', 'records', 'report.xml', 'report.xml.partial', 'transactions.csv'],
+      removed: ['evidence.ndjson', 'issues.csv', 'manifest.json', 'page-versions.csv', 'records', 'report.xml', 'report.xml.partial', 'transactions.csv'],
       kept: ['notes.txt'],
     });
     expect(listFiles(directory)).toEqual(['notes.txt']);

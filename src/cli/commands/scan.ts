@@ -10,7 +10,7 @@ import { readInputs, scanGroups, verifyInputs } from '../../pipeline/scan.js';
 import { prepareOutputDirectory } from '../../reports/output-directory.js';
 import type { EvidenceSink } from '../../pipeline/sink.js';
 import type { RenderedBatch } from '../../reports/render.js';
-import type { TransactionRow } from '../../reports/types.js';
+import type { PageVersionRow, TransactionRow } from '../../reports/types.js';
 import { openReportWriter } from '../../reports/writer.js';
 import { CliUsageError, ExitCode } from '../handle-errors.js';
 import { toolVersion } from '../version.js';
@@ -115,6 +115,7 @@ async function scanWithPool(argv: ScanArguments, commandLine: readonly string[],
       }
     },
     addTransactions: (rows: readonly TransactionRow[]) => writer.addTransactions(rows),
+    addPageVersions: (rows: readonly PageVersionRow[]) => writer.addPageVersions(rows),
     // The pool workers render the report text of live pages; this thread stamps ids and writes.
     renderSpecFor: (descriptor: TableDescriptor) => writer.renderSpecFor(descriptor),
     addRendered: async (batch: RenderedBatch) => {
