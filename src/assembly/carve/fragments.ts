@@ -137,7 +137,10 @@ function linksOf(page: Uint8Array, headerOffset: number, usableSize: number, pat
   let minimum = Number.POSITIVE_INFINITY;
   let maximum = Number.NEGATIVE_INFINITY;
   let low = Number.NEGATIVE_INFINITY;
-  for (const offset of parsed.value.cellOffsetsInPage) {
+  // A leaf's cell pointers are in key order: its first and last cells give its key range.
+  const offsets = parsed.value.cellOffsetsInPage;
+  const visited = pageType === PageType.tableLeaf && offsets.length > 2 ? [offsets[0] as number, offsets[offsets.length - 1] as number] : offsets;
+  for (const offset of visited) {
     if (pageType === PageType.tableInterior) {
       const cell = parseTableInteriorCell(page, 0, offset, usableSize);
       if (cell === undefined) continue;
