@@ -113,12 +113,37 @@ describe('the pos-persist sample (PERSIST journal, header zeroed after commit)',
   });
 
   it("the transaction's events: the settlement DELETE of all 44 rows of batch 000012", () => {
-    expect(sink.transactions.map((row) => [row.transaction, row.source, row.commitState])).toEqual([['journal:1', 'journal', 'committed']]);
+    // journal:2 is the trailing record left over from an earlier, longer transaction (below).
+    expect(sink.transactions.map((row) => [row.transaction, row.source, row.commitState])).toEqual([
+      ['journal:1', 'journal', 'committed'],
+      ['journal:2', 'journal', 'committed'],
+    ]);
     const events = sink.transactions[0]?.events ?? [];
     const deletes = events.filter((event) => event.table === 'trans_record' && event.kind === 'delete');
     expect(deletes).toHaveLength(44);
     expect(deletes.every((event) => event.before?.['batch_no'] === '000012')).toBe(true);
     expect(sink.transactions[0]?.deleteCount).toBe(deletes.length + events.filter((event) => event.kind === 'delete' && event.table !== 'trans_record').length);
+  });
+
+  it('the trailing record is a leftover of an earlier transaction (its own nonce, page 1 already journalled), not a bad record', () => {
+    const journal = parse('samples/pos-persist/trans.db-journal', 4096);
+    expect(journal.segments.map((segment) => [segment.segmentNumber, segment.kind, segment.recordCount])).toEqual([
+      [1, 'header', 9],
+      [2, 'leftover', 1],
+    ]);
+    const last = journal.records[9];
+    expect([last?.recordNumber, last?.segmentNumber, last?.pageNumber, last?.recordOffset, last?.checksum]).toEqual([10, 2, 1, 0x9248, 'unverifiable']);
+    // Page 1 is record 7 of the journal's own transaction: one transaction journals a page once.
+    expect(journal.records.filter((record) => record.segmentNumber === 1).map((record) => record.pageNumber)).toContain(1);
+    expect(journal.segments[1]?.nonce).toBe(0xe441ac95);
+    expect(sink.issues.some((problem) => problem.code === 'journal.record.checksum-mismatch')).toBe(false);
+    const leftover = sink.issues.find((problem) => problem.code === 'journal.segment.leftover');
+    expect(leftover?.message).toBe(
+      'journal record 10 at 0x00009248: its checksum implies nonce 0xe441ac95, not the preceding segment\'s, and its page 1 was already journalled there (one transaction journals a page once): left over from an earlier transaction; its nonce rests on this record alone (checksum unverifiable)',
+    );
+    const records = sink.records.filter((record) => record.journalRecordIndex === 10);
+    expect(records.length).toBeGreaterThan(0);
+    expect(records.every((record) => record.transaction === 'journal:2' && record.checksum === 'not-applicable')).toBe(true);
   });
 
   it('main file + pre-images gives back the 44 rows (generator ground truth)', () => {

@@ -391,7 +391,11 @@ class JournalParser {
       if (current.nonce === undefined) current.nonce = this.chooseRunNonce(at);
       if (current.nonce === undefined) {
         current.nonce = record.impliedNonce;
-      } else if (record.impliedNonce !== current.nonce && this.nextImpliesNonce(at + recordSize, record.impliedNonce)) {
+      } else if (record.impliedNonce !== current.nonce && (this.nextImpliesNonce(at + recordSize, record.impliedNonce) || current.records.some((earlier) => earlier.pageNumber === record.pageNumber))) {
+        // Another transaction's record: the next record shares its nonce, or (a lone trailing
+        // record, as PERSIST mode leaves after a shorter transaction) its page was already
+        // journalled in this segment, which one transaction never does. A lone record's nonce is
+        // its own: its checksum is then unverifiable, not invalid.
         current = this.openSegment({
           kind: 'leftover',
           headerForm: undefined,
@@ -670,7 +674,9 @@ export function parseJournal(bytes: Uint8Array, at: number, path: SourcePath, op
           'info',
           path,
           open.firstRecordOffset,
-          `journal records ${open.firstRecordNumber}–${open.firstRecordNumber + open.records.length - 1} at ${formatOffset(firstRecord.recordOffset)}: they share nonce ${hex32(nonce)}, not the preceding segment's (left over from an earlier transaction)`,
+          open.records.length === 1
+            ? `journal record ${open.firstRecordNumber} at ${formatOffset(firstRecord.recordOffset)}: its checksum implies nonce ${hex32(nonce)}, not the preceding segment's, and its page ${firstRecord.pageNumber} was already journalled there (one transaction journals a page once): left over from an earlier transaction; its nonce rests on this record alone (checksum unverifiable)`
+            : `journal records ${open.firstRecordNumber}–${open.firstRecordNumber + open.records.length - 1} at ${formatOffset(firstRecord.recordOffset)}: they share nonce ${hex32(nonce)}, not the preceding segment's (left over from an earlier transaction)`,
           { nonce, recordCount: open.records.length },
         ),
       );
