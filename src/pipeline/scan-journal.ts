@@ -1,7 +1,7 @@
 /**
  * A rollback journal through the pipeline, with its database or on its own.
  *
- * The journal is parsed whole (segments, nonces, records with verified checksums, the PERSIST
+ * The journal is parsed through a window of its bytes, never read whole (segments, nonces, records with verified checksums, the PERSIST
  * zeroed header and leftover records of earlier transactions: formats/journal). Its pre-images are
  * laid over the main file as one transaction of a `PageTimeline`, which gives the database as it
  * was before the journalled transaction: which table each pre-image page belonged to then (else
@@ -39,6 +39,7 @@ import type { PageRowsChange, RowEvent, RowSnapshot } from '../assembly/versions
 import { rowSnapshot, transactionRowEvents } from '../assembly/versions/row-events.js';
 import { tableLeafShapes } from '../assembly/versions/shape-match.js';
 import type { ByteSource } from '../sources/byte-source.js';
+import { WindowedByteView } from '../sources/windowed-view.js';
 import { evidencePath, evidenceStart, openEvidence } from '../sources/inputs.js';
 import type { EvidenceFile } from '../sources/inputs.js';
 import type { WorkerPool } from '../pool/pool.js';
@@ -56,9 +57,6 @@ import type { FrameTarget } from './scan-wal.js';
 import { attributeByShape } from './scan-wal.js';
 import type { EvidenceSink } from './sink.js';
 
-/** Journals are read whole; above this size the journal is listed, not decoded. */
-export const maximumJournalSizeInBytes = 1024 * 1024 * 1024;
-
 export interface ScanJournalOptions {
   readonly database: LogDatabase | undefined;
   readonly hint: SchemaHint | undefined;
@@ -66,6 +64,8 @@ export interface ScanJournalOptions {
   readonly mainFreed?: MainFreedKeys | undefined;
   /** Receives every record's page image for page-versions.csv (when the journal is decoded). */
   readonly onPageImages?: ((images: LogPageImages) => void) | undefined;
+  /** Bytes of the journal kept in memory at a time while it is parsed (tests set a small window). */
+  readonly windowSizeInBytes?: number | undefined;
 }
 
 type RecordTarget = FrameTarget;
@@ -95,13 +95,10 @@ async function decodeJournal(source: ByteSource, journalFile: EvidenceFile, jour
     ]);
     return [];
   }
-  if (size > maximumJournalSizeInBytes) {
-    await sink.addIssues([issue('journal.too-large', 'warning', journalPath, 0, `${journalFile.location}: ${size} bytes is above the ${maximumJournalSizeInBytes}-byte limit for journals read whole; hashed and listed only`)]);
-    return [];
-  }
   let database = options.database;
   let hint = options.hint;
-  const bytes = source.read(0, size);
+  // Read through a window (bounded memory whatever the journal's size), never whole.
+  const bytes = new WindowedByteView(source, options.windowSizeInBytes);
   const outcome = parseJournal(bytes, 0, journalPath, database === undefined ? {} : { pageSize: database.summary.header.pageSize });
   if (outcome.kind === 'not-this-format') {
     await sink.addIssues([issue('journal.header.missing', 'warning', journalPath, 0, `${journalFile.location}: no journal header (intact, zeroed or unsynced) at ${formatOffset(0)}; not decoded as a journal`)]);
@@ -159,14 +156,14 @@ class JournalDecoding {
   /** Root pages named by another database's schema (a stray journal without page 1): attributions through them are inferences. */
   #rootOrigin: string | undefined;
 
-  constructor(journal: Journal, bytes: Uint8Array, journalFile: EvidenceFile, journalPath: SourcePath, database: LogDatabase | undefined, hint: SchemaHint | undefined, pageSize: number) {
+  constructor(journal: Journal, bytes: WindowedByteView, journalFile: EvidenceFile, journalPath: SourcePath, database: LogDatabase | undefined, hint: SchemaHint | undefined, pageSize: number) {
     this.#journal = journal;
     this.#journalFile = journalFile;
     this.#journalPath = journalPath;
     this.#database = database;
     this.#pageSize = pageSize;
     this.#databaseName = database?.summary.location ?? journalFile.location;
-    const images = { read: (offset: number, length: number): Uint8Array => bytes.subarray(offset, Math.min(bytes.length, offset + length)) };
+    const images = { read: (offset: number, length: number): Uint8Array => bytes.read(offset, length) };
     this.#leftoverSegments = new Set(journal.segments.filter((segment) => segment.kind === 'leftover').map((segment) => segment.segmentNumber));
     let leftoverCount = 0;
     for (const segment of journal.segments) this.#transactionOfSegment.set(segment.segmentNumber, segment.kind === 'leftover' ? `journal:${2 + leftoverCount++}` : 'journal:1');
@@ -183,7 +180,7 @@ class JournalDecoding {
     }
     this.#preimageRecords = chosen;
     const records = journal.records;
-    const pageTypeOf = (record: JournalRecord): number => bytes[record.pageOffset + headerOffsetOf(record.pageNumber)] ?? 0;
+    const pageTypeOf = (record: JournalRecord): number => bytes.at(record.pageOffset + headerOffsetOf(record.pageNumber)) ?? 0;
     const versionOf = (record: JournalRecord): LogPageVersion => ({ versionNumber: record.recordNumber, pageNumber: record.pageNumber, fileOffset: record.pageOffset, pageType: pageTypeOf(record) });
 
     // A stray journal: the schema from its own page-1 pre-image when it has one.
@@ -261,7 +258,7 @@ class JournalDecoding {
   /** Main-file rows of unjournaled pages that belonged to a table before the transaction. */
   readonly #unjournaledRows = new Map<number, RowSnapshot[]>();
 
-  #attribute(record: JournalRecord, pageType: number, owner: BtreeOwner | undefined, bytes: Uint8Array, applied: boolean): RecordTarget {
+  #attribute(record: JournalRecord, pageType: number, owner: BtreeOwner | undefined, bytes: WindowedByteView, applied: boolean): RecordTarget {
     const holdsRows = pageType === PageType.tableLeaf || pageType === PageType.indexLeaf || pageType === PageType.indexInterior;
     if (!holdsRows || record.pageNumber < 1) return { table: undefined, how: 'none', reason: undefined };
     if (owner !== undefined) {
@@ -280,7 +277,7 @@ class JournalDecoding {
       };
     }
     if (pageType !== PageType.tableLeaf) return { table: undefined, how: 'none', reason: undefined };
-    const shapes = tableLeafShapes(bytes.subarray(record.pageOffset, record.pageOffset + this.#pageSize), record.pageNumber, this.#usableSize) ?? [];
+    const shapes = tableLeafShapes(bytes.read(record.pageOffset, this.#pageSize), record.pageNumber, this.#usableSize) ?? [];
     if (shapes.length === 0) return { table: undefined, how: 'none', reason: undefined };
     return attributeByShape(shapes, record.pageNumber, this.#registry);
   }

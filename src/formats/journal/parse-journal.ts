@@ -24,7 +24,6 @@
  * apps do not write it); its bytes end the last segment like any non-record bytes.
  */
 import { formatHex, formatOffset } from '../../bytes/offsets.js';
-import { u32beUnchecked } from '../../bytes/read.js';
 import type { Issue, ParseOutcome } from '../../issues/issue.js';
 import { issue, malformed, notThisFormat, parsed } from '../../issues/issue.js';
 import type { SourcePath } from '../../provenance/path.js';
@@ -129,17 +128,38 @@ export interface ParseJournalOptions {
   readonly end?: number;
 }
 
+/**
+ * What the parser reads the journal through: a `Uint8Array` (the whole journal in memory) or a
+ * windowed view over a file (sources/windowed-view.ts), so a journal of any size is parsed with
+ * bounded memory. `at(offset)` is the byte at an absolute offset, undefined past the end.
+ */
+export interface ByteView {
+  readonly length: number;
+  at(offset: number): number | undefined;
+}
+
+/** Big-endian 32-bit value at `offset` (callers check the bounds). */
+function u32(bytes: ByteView, offset: number): number {
+  // As bytes/read.ts u32beUnchecked (NaN past the end, like reading undefined there).
+  return (bytes.at(offset) as number) * 0x1000000 + (((bytes.at(offset + 1) as number) << 16) | ((bytes.at(offset + 2) as number) << 8) | (bytes.at(offset + 3) as number));
+}
+
 /** Sum of the page bytes at offsets size−200, size−400, … (> 0): the nonce-free part of the checksum. */
-export function journalSampleSum(bytes: Uint8Array, pageOffset: number, pageSize: number): number {
+export function journalSampleSum(bytes: ByteView, pageOffset: number, pageSize: number): number {
   let sum = 0;
+  // Plain indexing for arrays: the raw-image scanner calls this for every candidate record.
+  if (bytes instanceof Uint8Array) {
+    for (let index = pageSize - JOURNAL_CHECKSUM_SAMPLE_STRIDE_IN_BYTES; index > 0; index -= JOURNAL_CHECKSUM_SAMPLE_STRIDE_IN_BYTES) sum += bytes[pageOffset + index] as number;
+    return sum;
+  }
   for (let index = pageSize - JOURNAL_CHECKSUM_SAMPLE_STRIDE_IN_BYTES; index > 0; index -= JOURNAL_CHECKSUM_SAMPLE_STRIDE_IN_BYTES) {
-    sum += bytes[pageOffset + index] as number;
+    sum += bytes.at(pageOffset + index) as number;
   }
   return sum;
 }
 
 /** The record checksum SQLite writes: nonce + sampled bytes, mod 2^32. */
-export function journalRecordChecksum(bytes: Uint8Array, pageOffset: number, pageSize: number, nonce: number): number {
+export function journalRecordChecksum(bytes: ByteView, pageOffset: number, pageSize: number, nonce: number): number {
   return (nonce + journalSampleSum(bytes, pageOffset, pageSize)) >>> 0;
 }
 
@@ -147,14 +167,14 @@ function hex32(value: number): string {
   return formatHex(value >>> 0, 8);
 }
 
-function allZero(bytes: Uint8Array, from: number, to: number): boolean {
-  for (let index = from; index < to; index++) if (bytes[index] !== 0) return false;
+function allZero(bytes: ByteView, from: number, to: number): boolean {
+  for (let index = from; index < to; index++) if (bytes.at(index) !== 0) return false;
   return true;
 }
 
-function magicMatchCount(bytes: Uint8Array, at: number): number {
+function magicMatchCount(bytes: ByteView, at: number): number {
   let count = 0;
-  for (let index = 0; index < JOURNAL_MAGIC.length; index++) if (bytes[at + index] === JOURNAL_MAGIC[index]) count++;
+  for (let index = 0; index < JOURNAL_MAGIC.length; index++) if (bytes.at(at + index) === JOURNAL_MAGIC[index]) count++;
   return count;
 }
 
@@ -198,7 +218,7 @@ interface HeaderFields {
 }
 
 class JournalParser {
-  readonly #bytes: Uint8Array;
+  readonly #bytes: ByteView;
   readonly #at: number;
   readonly #end: number;
   readonly #path: SourcePath;
@@ -209,7 +229,7 @@ class JournalParser {
   #pageSize = 0;
   #recordSize = 0;
 
-  constructor(bytes: Uint8Array, at: number, end: number, path: SourcePath) {
+  constructor(bytes: ByteView, at: number, end: number, path: SourcePath) {
     this.#bytes = bytes;
     this.#at = at;
     this.#end = end;
@@ -224,11 +244,11 @@ class JournalParser {
     const bytes = this.#bytes;
     if (position + JOURNAL_HEADER_FIELDS_SIZE_IN_BYTES > this.#end) return undefined;
     const fields = {
-      recordCountField: u32beUnchecked(bytes, position + JournalHeaderField.recordCount),
-      nonce: u32beUnchecked(bytes, position + JournalHeaderField.nonce),
-      initialDatabaseSizeInPages: u32beUnchecked(bytes, position + JournalHeaderField.initialDatabaseSizeInPages),
-      sectorSizeField: u32beUnchecked(bytes, position + JournalHeaderField.sectorSize),
-      pageSizeField: u32beUnchecked(bytes, position + JournalHeaderField.pageSize),
+      recordCountField: u32(bytes, position + JournalHeaderField.recordCount),
+      nonce: u32(bytes, position + JournalHeaderField.nonce),
+      initialDatabaseSizeInPages: u32(bytes, position + JournalHeaderField.initialDatabaseSizeInPages),
+      sectorSizeField: u32(bytes, position + JournalHeaderField.sectorSize),
+      pageSizeField: u32(bytes, position + JournalHeaderField.pageSize),
     };
     const matches = magicMatchCount(bytes, position);
     if (matches === JOURNAL_MAGIC.length) return { form: 'intact', ...fields };
@@ -261,10 +281,10 @@ class JournalParser {
   readRecord(position: number): RawRecord {
     const bytes = this.#bytes;
     const pageSize = this.#pageSize;
-    const storedChecksum = u32beUnchecked(bytes, position + 4 + pageSize);
+    const storedChecksum = u32(bytes, position + 4 + pageSize);
     return {
       recordOffset: position,
-      pageNumber: u32beUnchecked(bytes, position),
+      pageNumber: u32(bytes, position),
       storedChecksum,
       impliedNonce: (storedChecksum - journalSampleSum(bytes, position + 4, pageSize)) >>> 0,
     };
@@ -275,14 +295,14 @@ class JournalParser {
    * non-zero page number, that imply one and the same nonce. Garbage scores 1 at most; a real
    * run scores its length, less any damaged record.
    */
-  static layoutScore(bytes: Uint8Array, position: number, end: number, pageSize: number, cap: number): number {
+  static layoutScore(bytes: ByteView, position: number, end: number, pageSize: number, cap: number): number {
     const recordSize = journalRecordSizeInBytes(pageSize);
     const counts = new Map<number, number>();
     let best = 0;
     let read = 0;
     for (let at = position; at + recordSize <= end && read < cap; at += recordSize, read++) {
-      if (u32beUnchecked(bytes, at) === 0) break;
-      const implied = (u32beUnchecked(bytes, at + 4 + pageSize) - journalSampleSum(bytes, at + 4, pageSize)) >>> 0;
+      if (u32(bytes, at) === 0) break;
+      const implied = (u32(bytes, at + 4 + pageSize) - journalSampleSum(bytes, at + 4, pageSize)) >>> 0;
       const count = (counts.get(implied) ?? 0) + 1;
       counts.set(implied, count);
       if (count > best) best = count;
@@ -451,19 +471,19 @@ class JournalParser {
 }
 
 /** A header copy inside the first sector: SQLite writes the header once per min(page, sector) bytes, and only the first copy gets the magic and is zeroed at commit. */
-function findHeaderCopy(bytes: Uint8Array, at: number, end: number): HeaderFields | undefined {
+function findHeaderCopy(bytes: ByteView, at: number, end: number): HeaderFields | undefined {
   for (const stride of candidateJournalPageSizesInBytes) {
     const position = at + stride;
     if (position + JOURNAL_HEADER_FIELDS_SIZE_IN_BYTES > end) break;
     if (!allZero(bytes, position, position + 12)) continue;
-    const pageSizeField = u32beUnchecked(bytes, position + JournalHeaderField.pageSize);
-    const sectorSizeField = u32beUnchecked(bytes, position + JournalHeaderField.sectorSize);
+    const pageSizeField = u32(bytes, position + JournalHeaderField.pageSize);
+    const sectorSizeField = u32(bytes, position + JournalHeaderField.sectorSize);
     if (pageSizeField === stride && isValidJournalSectorSize(sectorSizeField) && sectorSizeField > stride) {
       return {
         form: 'zeroed',
         recordCountField: 0,
-        nonce: u32beUnchecked(bytes, position + JournalHeaderField.nonce),
-        initialDatabaseSizeInPages: u32beUnchecked(bytes, position + JournalHeaderField.initialDatabaseSizeInPages),
+        nonce: u32(bytes, position + JournalHeaderField.nonce),
+        initialDatabaseSizeInPages: u32(bytes, position + JournalHeaderField.initialDatabaseSizeInPages),
         sectorSizeField,
         pageSizeField,
       };
@@ -473,7 +493,7 @@ function findHeaderCopy(bytes: Uint8Array, at: number, end: number): HeaderField
 }
 
 /** Most consecutive records any (page size, sector size) layout yields after a zeroed header. */
-function searchZeroedLayout(bytes: Uint8Array, at: number, end: number, pageSize: number | undefined): { pageSize: number; sectorSize: number; score: number } | undefined {
+function searchZeroedLayout(bytes: ByteView, at: number, end: number, pageSize: number | undefined): { pageSize: number; sectorSize: number; score: number } | undefined {
   const pageSizes = pageSize === undefined ? candidateJournalPageSizesInBytes : [pageSize];
   // One record "agrees" with itself: a guessed page size needs a second record to confirm it.
   const minimumScore = pageSize === undefined ? 2 : 1;
@@ -501,7 +521,7 @@ function searchZeroedLayout(bytes: Uint8Array, at: number, end: number, pageSize
  * @throws Error when `options.pageSize` is not a valid page size (a caller bug: it comes from a
  * parsed database header).
  */
-export function parseJournal(bytes: Uint8Array, at: number, path: SourcePath, options: ParseJournalOptions = {}): ParseOutcome<Journal> {
+export function parseJournal(bytes: ByteView, at: number, path: SourcePath, options: ParseJournalOptions = {}): ParseOutcome<Journal> {
   if (options.pageSize !== undefined && !isValidJournalPageSize(options.pageSize)) throw new Error(`parseJournal: options.pageSize ${options.pageSize} is not a power of two in 512..65536`);
   const end = Math.min(options.end ?? bytes.length, bytes.length);
   if (!Number.isSafeInteger(at) || at < 0 || at >= end) return notThisFormat;
@@ -510,7 +530,7 @@ export function parseJournal(bytes: Uint8Array, at: number, path: SourcePath, op
   if (available < JOURNAL_HEADER_FIELDS_SIZE_IN_BYTES) {
     const prefix = Math.min(available, JOURNAL_MAGIC.length);
     let isPrefix = true;
-    for (let index = 0; index < prefix; index++) if (bytes[at + index] !== JOURNAL_MAGIC[index]) isPrefix = false;
+    for (let index = 0; index < prefix; index++) if (bytes.at(at + index) !== JOURNAL_MAGIC[index]) isPrefix = false;
     if (!isPrefix) return notThisFormat;
     return malformed(
       issue(JournalIssueCode.headerTruncated, 'error', path, at, `${where}: needs ${JOURNAL_HEADER_FIELDS_SIZE_IN_BYTES} bytes, ${available} available`, {
@@ -609,7 +629,7 @@ export function parseJournal(bytes: Uint8Array, at: number, path: SourcePath, op
         }),
       );
     } else if (header.form === 'damaged-magic') {
-      const magic = Array.from(bytes.subarray(headerOffset, headerOffset + JOURNAL_MAGIC.length), (value) => value.toString(16).padStart(2, '0')).join('');
+      const magic = Array.from({ length: JOURNAL_MAGIC.length }, (_, index) => (bytes.at(headerOffset + index) ?? 0).toString(16).padStart(2, '0')).join('');
       issues.push(
         issue(
           JournalIssueCode.headerBadMagic,
