@@ -418,7 +418,7 @@ async function speedChild(databasePath) {
   let freed = 0;
   const onFreedRecords = (table, records) => {
     freed += records.length;
-    if (table === 'trans_record') for (const record of records) if (record.status === 'deleted') traces.add(record.values[4]);
+    if (table.name === 'trans_record') for (const record of records) if (record.status === 'deleted') traces.add(record.values[4]);
   };
   const started = process.hrtime.bigint();
   const cpuBefore = process.cpuUsage();

@@ -14,7 +14,11 @@ import type { SourcePath } from '../provenance/path.js';
 import { FileSource } from '../sources/file-source.js';
 import type { EvidenceFile } from '../sources/inputs.js';
 import { SourcePageReader } from '../sources/page-reader.js';
-import { freedReadAheadBytes, recoverFromReader } from '../recovery/freed/recover-database.js';
+import type { FreedTableInfo } from '../recovery/freed/recover-database.js';
+import { freedReadAheadBytes, recoverSteps } from '../recovery/freed/recover-database.js';
+import { prefetching, runFreedJob } from '../recovery/freed/freed-jobs.js';
+import type { PageReader } from '../formats/sqlite/page-reader.js';
+import type { DatabaseHeader } from '../formats/sqlite/parse-header.js';
 import type { DatabaseSummary } from './scan-database.js';
 import type { EvidenceSink } from './sink.js';
 import { MainFreedKeys } from './log-freed.js';
@@ -32,25 +36,56 @@ export function evidenceOf(record: EvidenceRecord): EvidenceRecord {
 const freedBatchSize = 2048;
 
 /**
- * Reports the main file's freed records; returns their keys, so a WAL frame or journal pre-image
- * holding the same freed cell of the same page names it as a sighting instead of reporting it again.
+ * Recovers the freed space of one database (header parsed) and reports it as it is classified:
+ * each table is declared before its first freed record, records reach the sink step by step
+ * (recovery/freed/recover-database.ts `recoverSteps`), so memory holds the records of one step,
+ * not of the database (records whose rowid an index entry may still give wait until the end).
+ * Returns the records' keys, so a WAL frame or journal pre-image holding the same freed cell of
+ * the same page names it as a sighting instead of reporting it again. `relocate` maps a record's
+ * provenance (a carved database's fragments).
  */
-export async function scanFreedSpace(file: EvidenceFile, summary: DatabaseSummary, path: SourcePath, sink: EvidenceSink): Promise<MainFreedKeys> {
+export async function reportFreedRecords(
+  pageReader: PageReader,
+  header: DatabaseHeader,
+  path: SourcePath,
+  databaseName: string,
+  sink: EvidenceSink,
+  relocate: (record: EvidenceRecord) => EvidenceRecord = (record) => record,
+): Promise<MainFreedKeys> {
   const keys = new MainFreedKeys();
+  const declared = new Set<string>();
+  let pending: { table: FreedTableInfo; records: readonly EvidenceRecord[] }[] = [];
+  const flush = async (): Promise<void> => {
+    const batches = pending;
+    pending = [];
+    for (const { table, records } of batches) {
+      if (!declared.has(table.name)) {
+        declared.add(table.name);
+        await sink.addTable({ database: databaseName, table: table.name, columns: table.columns, withoutRowid: table.withoutRowid });
+      }
+      keys.add(records);
+      for (let start = 0; start < records.length; start += freedBatchSize) await sink.addRecords(records.slice(start, start + freedBatchSize).map((record) => relocate(evidenceOf(record))));
+    }
+  };
+  const reader = prefetching(pageReader);
+  const steps = recoverSteps(reader, header, path, databaseName, { onFreedRecords: (table, records) => pending.push({ table, records }) });
+  let step = steps.next([]);
+  while (step.done !== true) {
+    await flush();
+    step = steps.next(step.value.map((job) => runFreedJob(reader, job)));
+  }
+  await flush();
+  if (step.value.issues.length > 0) await sink.addIssues(step.value.issues);
+  return keys;
+}
+
+/** Reports the main file's freed records (see `reportFreedRecords`). */
+export async function scanFreedSpace(file: EvidenceFile, summary: DatabaseSummary, path: SourcePath, sink: EvidenceSink): Promise<MainFreedKeys> {
   const source = new FileSource(file.fileSystemPath, file.location);
-  let recovered;
   try {
     const reader = new SourcePageReader(source, summary.header.pageSize, 0, source.sizeInBytes, 256, freedReadAheadBytes);
-    recovered = recoverFromReader(reader, summary.header, path, summary.location);
+    return await reportFreedRecords(reader, summary.header, path, summary.location, sink);
   } finally {
     source.close();
   }
-  for (const table of recovered.tables) {
-    if (table.freed.length === 0) continue;
-    await sink.addTable({ database: summary.location, table: table.name, columns: table.columns, withoutRowid: table.withoutRowid });
-    keys.add(table.freed);
-    for (let start = 0; start < table.freed.length; start += freedBatchSize) await sink.addRecords(table.freed.slice(start, start + freedBatchSize).map(evidenceOf));
-  }
-  if (recovered.issues.length > 0) await sink.addIssues(recovered.issues);
-  return keys;
 }

@@ -18,9 +18,8 @@ import { relocateToFragment } from '../assembly/carve/fragments.js';
 import type { ImageScan } from '../scanning/scan-image.js';
 import type { WorkerPool } from '../pool/pool.js';
 import { scanCarvedLogs } from './scan-carved-logs.js';
-import { recoverFromReader } from '../recovery/freed/recover-database.js';
-import { evidenceOf } from './scan-freed.js';
-import { MainFreedKeys } from './log-freed.js';
+import { reportFreedRecords } from './scan-freed.js';
+import type { MainFreedKeys } from './log-freed.js';
 import type { SightedRecord } from '../assembly/carve/carved-records.js';
 import type { EvidenceSink } from './sink.js';
 
@@ -83,16 +82,7 @@ export async function scanRawImage(file: EvidenceFile, pool: WorkerPool, sink: E
     // Freed space of every database carved from its header, classified against its live rows.
     const mainFreed = new Map<string, MainFreedKeys>();
     for (const database of carved.databases) {
-      const keys = new MainFreedKeys();
-      mainFreed.set(database.name, keys);
-      const recovered = recoverFromReader(database.reader, database.header, database.path, database.name);
-      for (const table of recovered.tables) {
-        if (table.freed.length === 0) continue;
-        await sink.addTable({ database: database.name, table: table.name, columns: table.columns, withoutRowid: table.withoutRowid });
-        keys.add(table.freed);
-        for (let start = 0; start < table.freed.length; start += 2048) await sink.addRecords(table.freed.slice(start, start + 2048).map((freed) => relocateToFragment(evidenceOf(freed), database)));
-      }
-      await sink.addIssues(recovered.issues);
+      mainFreed.set(database.name, await reportFreedRecords(database.reader, database.header, database.path, database.name, sink, (record) => relocateToFragment(record, database)));
     }
     // Carved WALs and journals through the WAL/journal transaction logic (scan-carved-logs.ts).
     const transactions = await scanCarvedLogs(file, carved, pool, sink, mainFreed);

@@ -59,7 +59,14 @@ export interface RecoverOptions {
    * (records that may still get a rowid from an index entry wait until the end) and are not kept
    * in the result, so memory stays bounded by what is in flight.
    */
-  readonly onFreedRecords?: (table: string, records: readonly EvidenceRecord[]) => void;
+  readonly onFreedRecords?: (table: FreedTableInfo, records: readonly EvidenceRecord[]) => void;
+}
+
+/** The table a batch of streamed freed records belongs to (what a report declares before them). */
+export interface FreedTableInfo {
+  readonly name: string;
+  readonly columns: readonly string[];
+  readonly withoutRowid: boolean;
 }
 
 export interface RecoveredTable {
@@ -241,7 +248,7 @@ export function* recoverSteps(pageReader: PageReader, header: DatabaseHeader, da
       freedByState[record.state as RecordState] = (freedByState[record.state] ?? 0) + 1;
       freedByStatus[record.status as RecordStatus] = (freedByStatus[record.status] ?? 0) + 1;
     }
-    if (stream !== undefined) stream(tableWork.signature.name, classified);
+    if (stream !== undefined) stream({ name: tableWork.signature.name, columns: tableWork.signature.decode.columns, withoutRowid: tableWork.signature.decode.withoutRowid }, classified);
     else for (const record of classified) tableWork.output.push(record);
   };
   const chainClaims = new OverflowChainClaims();
