@@ -101,6 +101,25 @@ async function cpuControl(threads, iterations = 400_000_000) {
   await Promise.all(workers.map((worker) => worker.terminate()));
   return { milliseconds };
 }
+// A second control with the scan's memory traffic and none of its logic: per 16 MiB window, copy
+// it into a reused buffer (as a read from the page cache does) and load every 8th byte (the 8-byte
+// pass), on 1 and 2 threads, each thread with its own buffers.
+const streamSource = `const { parentPort } = require('node:worker_threads'); const from = new Uint8Array(16 << 20).fill(7); const into = new Uint8Array(16 << 20);
+parentPort.on('message', (windows) => { let x = 0; for (let w = 0; w < windows; w++) { into.set(from); for (let i = 0; i < into.length; i += 8) x = (x + into[i]) | 0; } parentPort.postMessage(x); });`;
+async function memoryControl(threads, windows = 256) {
+  const workers = Array.from({ length: threads }, () => new Worker(streamSource, { eval: true }));
+  const round = (n) => Promise.all(workers.map((worker) => new Promise((resolve) => { worker.once('message', resolve); worker.postMessage(n); })));
+  await round(2);
+  const started = performance.now();
+  await round(windows / threads);
+  const milliseconds = performance.now() - started;
+  await Promise.all(workers.map((worker) => worker.terminate()));
+  return { milliseconds };
+}
+runs.memory1 = [];
+runs.memory2 = [];
+runs.largeWarm1 = [];
+runs.largeWarm2 = [];
 runs.control1 = [];
 runs.control2 = [];
 runs.warm1 = [];
@@ -112,6 +131,12 @@ for (let round = 0; round < scalingRounds; round++) {
   runs.scan2.push(ours(imagePath, 2, false, 'workers-read'));
   runs.warm1.push(ours(imagePath, 1, false, 'workers-read', true));
   runs.warm2.push(ours(imagePath, 2, false, 'workers-read', true));
+  // The same on the large image: 4x the windows over the same fixed costs (a pool's dispatch,
+  // the last window's tail), closer to the multi-gigabyte images the scan is for.
+  runs.largeWarm1.push(ours(large.imagePath, 1, false, 'workers-read', true));
+  runs.largeWarm2.push(ours(large.imagePath, 2, false, 'workers-read', true));
+  runs.memory1.push(await memoryControl(1));
+  runs.memory2.push(await memoryControl(2));
   runs.control1.push(await cpuControl(1));
   runs.control2.push(await cpuControl(2));
 }
@@ -127,6 +152,10 @@ const scan1 = best(runs.scan1, 'scanWallMilliseconds');
 const scan2 = best(runs.scan2, 'scanWallMilliseconds');
 const warm1 = best(runs.warm1, 'scanWallMilliseconds');
 const warm2 = best(runs.warm2, 'scanWallMilliseconds');
+const largeWarm1 = best(runs.largeWarm1, 'scanWallMilliseconds');
+const largeWarm2 = best(runs.largeWarm2, 'scanWallMilliseconds');
+const memory1 = best(runs.memory1, 'milliseconds');
+const memory2 = best(runs.memory2, 'milliseconds');
 const control1 = best(runs.control1, 'milliseconds');
 const control2 = best(runs.control2, 'milliseconds');
 const expectedSha = sha.stdout.split(' ')[0];
@@ -159,7 +188,15 @@ lines.push(
     `2 workers ${warm2.scanWallMilliseconds.toFixed(0)} ms (${rate(warm2.scanWallMilliseconds).toFixed(2)} GB/s); scaling 1 → 2 workers ${(warm1.scanWallMilliseconds / warm2.scanWallMilliseconds).toFixed(2)}x (best of ${scalingRounds} each)`,
 );
 lines.push(
+  `exhume scan alone on warm workers, ${largeGiB} GiB image: 1 worker ${largeWarm1.scanWallMilliseconds.toFixed(0)} ms (${rate(largeWarm1.scanWallMilliseconds, largeGiB * gigabytes).toFixed(2)} GB/s; worker CPU: scan ${largeWarm1.workerScanMilliseconds.toFixed(0)} ms, read ${largeWarm1.readMilliseconds.toFixed(0)} ms), ` +
+    `2 workers ${largeWarm2.scanWallMilliseconds.toFixed(0)} ms (${rate(largeWarm2.scanWallMilliseconds, largeGiB * gigabytes).toFixed(2)} GB/s; worker CPU: scan ${largeWarm2.workerScanMilliseconds.toFixed(0)} ms, read ${largeWarm2.readMilliseconds.toFixed(0)} ms); ` +
+    `scaling 1 → 2 workers ${(largeWarm1.scanWallMilliseconds / largeWarm2.scanWallMilliseconds).toFixed(2)}x (best of ${scalingRounds} each)`,
+);
+lines.push(
   `control, a pure-CPU loop split over threads on this machine now: 1 thread ${control1.milliseconds.toFixed(0)} ms, 2 threads ${control2.milliseconds.toFixed(0)} ms: ${(control1.milliseconds / control2.milliseconds).toFixed(2)}x (the most 2 workers can get here)`,
+);
+lines.push(
+  `control, the scan's memory traffic alone (copy each 16 MiB window, load every 8th byte; 4 GiB): 1 thread ${memory1.milliseconds.toFixed(0)} ms, 2 threads ${memory2.milliseconds.toFixed(0)} ms: ${(memory1.milliseconds / memory2.milliseconds).toFixed(2)}x`,
 );
 lines.push(`peak RSS: ${peak.toFixed(0)} MB at 1 GiB (worst of the carves above), ${largeRun.peakRssMb.toFixed(0)} MB at ${largeGiB} GiB (2 workers, shared reads; carved in ${largeRun.milliseconds.toFixed(0)} ms, ${rate(largeRun.milliseconds, largeGiB * gigabytes).toFixed(2)} GB/s)`);
 process.stdout.write(`${lines.join('\n')}\n`);
