@@ -10,6 +10,8 @@ import { issue } from '../issues/issue.js';
 import { serialTypeSize } from '../formats/sqlite/record.js';
 import type { FreedCarveContext, FreedRecord } from './freed/build-record.js';
 import { carveFreedCells } from './freed/carve-page.js';
+import { carveFreelistPage } from './freed/freelist-pages.js';
+import { u32beUnchecked } from '../bytes/read.js';
 import type { LivePageDigests } from './freed/record-digest.js';
 import { liveDigestsOfPage } from './freed/record-digest.js';
 import type { SchemaFile, SchemaFileTable } from './freed/schema-file.js';
@@ -184,6 +186,8 @@ export interface HeaderlessTable {
   readonly freed: readonly FreedRecord[];
   /** Digests of the listed cells, page by page: what the freed records are compared with. */
   readonly listed: readonly LivePageDigests[];
+  /** Freed-page records several shapes fit equally: nothing to compare them with, their status stays unknown. */
+  readonly unattributed?: boolean;
 }
 
 export interface HeaderlessRecovery {
@@ -218,12 +222,61 @@ export function inferEncoding(samples: readonly Uint8Array[]): TextEncoding {
  * Issues: `sqlite.headerless.shape-ambiguous` (several schema tables fit a shape),
  * `sqlite.headerless.encoding-guessed` (info), and the carvers' issues.
  */
+/**
+ * Freelist trunk pages of a database whose header (and so its first-trunk pointer) is lost, found
+ * by their structure: a trunk starts with the next trunk's page number and a leaf count L, then L
+ * leaf page numbers (sqlite.md §1.9). A page is taken as a trunk when L fits the page, L ≥ 1 and
+ * every number (next and leaves) is another page of the file; or, whatever its L, when a trunk so
+ * taken names it as the next trunk. Returns the trunks in page order and the leaf pages they list.
+ */
+export function freelistTrunksOf(reader: PageReader, usableSize: number): { trunks: number[]; leaves: Set<number> } {
+  const maximumLeaves = Math.floor(usableSize / 4) - 2;
+  const pageCount = reader.pageCount;
+  const inFile = (value: number, self: number): boolean => value >= 2 && value <= pageCount && value !== self;
+  const listOf = (pageNumber: number, requireLeaves: boolean): { next: number; leaves: number[] } | undefined => {
+    const page = reader.readPage(pageNumber);
+    if (page === undefined || page.length < Math.min(usableSize, 8)) return undefined;
+    const next = u32beUnchecked(page, 0);
+    const count = u32beUnchecked(page, 4);
+    if ((next !== 0 && !inFile(next, pageNumber)) || count > maximumLeaves || (requireLeaves && count === 0) || 8 + 4 * count > page.length) return undefined;
+    const leaves: number[] = [];
+    for (let index = 0; index < count; index++) {
+      const leaf = u32beUnchecked(page, 8 + 4 * index);
+      if (!inFile(leaf, pageNumber)) return undefined;
+      leaves.push(leaf);
+    }
+    return { next, leaves };
+  };
+  const trunks = new Map<number, number[]>();
+  const pending: number[] = [];
+  for (let pageNumber = 2; pageNumber <= pageCount; pageNumber++) {
+    const list = listOf(pageNumber, true);
+    if (list === undefined) continue;
+    trunks.set(pageNumber, list.leaves);
+    if (list.next !== 0) pending.push(list.next);
+  }
+  // Trunks named as the next trunk by another (bounded: each page is taken at most once).
+  while (pending.length > 0) {
+    const pageNumber = pending.pop() as number;
+    if (trunks.has(pageNumber)) continue;
+    const list = listOf(pageNumber, false);
+    if (list === undefined) continue;
+    trunks.set(pageNumber, list.leaves);
+    if (list.next !== 0) pending.push(list.next);
+  }
+  const leaves = new Set<number>();
+  for (const listed of trunks.values()) for (const leaf of listed) if (!trunks.has(leaf)) leaves.add(leaf);
+  return { trunks: [...trunks.keys()].sort((a, b) => a - b), leaves };
+}
+
 export function recoverHeaderless(reader: PageReader, databasePath: SourcePath, databaseName: string, options: { readonly schema?: SchemaFile; readonly encoding?: TextEncoding } = {}): HeaderlessRecovery {
   const usableSize = reader.pageSize;
   const issues: Issue[] = [];
   const cells: ShapedCell[] = [];
   const textSamples: Uint8Array[] = [];
   const leafPages: number[] = [];
+  // Pages a surviving freelist trunk lists are free: their cells are freed rows, not orphans.
+  const freelist = freelistTrunksOf(reader, usableSize);
   for (let pageNumber = 1; pageNumber <= reader.pageCount; pageNumber++) {
     const page = reader.readPage(pageNumber);
     if (page === undefined || page.length < usableSize || page[0] !== PageType.tableLeaf) continue;
@@ -325,6 +378,7 @@ export function recoverHeaderless(reader: PageReader, databasePath: SourcePath, 
   const context: FreedCarveContext = { databaseName, usableSize, encoding, reader, pageRoles: undefined };
   const dominantShape = new Map<number, number>();
   for (const pageNumber of leafPages) {
+    if (freelist.leaves.has(pageNumber)) continue;
     const page = reader.readPage(pageNumber);
     if (page === undefined) continue;
     const path = pagePath(databasePath, pageNumber, reader.pageSize);
@@ -373,6 +427,37 @@ export function recoverHeaderless(reader: PageReader, databasePath: SourcePath, 
     for (const record of carved.records) (freed[dominant] as FreedRecord[]).push({ ...record, table: (decodeInfos[dominant] as ReturnType<typeof unknownTable>).name });
     issues.push(...carved.issues);
   }
+  // Freelist pages (trunks found by structure, the leaves they list), as an intact database's:
+  // every shape's signature competes for each page; a tie keeps the records unattributed.
+  const tied = new Map<string, { shape: number; records: FreedRecord[] }>();
+  const shapeOfName = new Map(profiled.map((signature, index) => [signature.name, index]));
+  const freePages = [...freelist.trunks.map((pageNumber) => ({ pageNumber, role: 'trunk' as const })), ...[...freelist.leaves].sort((a, b) => a - b).map((pageNumber) => ({ pageNumber, role: 'leaf' as const }))];
+  if (freelist.trunks.length > 0) {
+    issues.push(
+      issue('sqlite.headerless.freelist-found', 'info', databasePath, 0, `${databaseName}: header lost; ${freelist.trunks.length} freelist trunk page(s) recognised by their structure (${freelist.trunks.slice(0, 8).join(', ')}${freelist.trunks.length > 8 ? ', …' : ''}), listing ${freelist.leaves.size} free page(s)`, {
+        trunks: freelist.trunks.length,
+        leaves: freelist.leaves.size,
+      }),
+    );
+  }
+  for (const { pageNumber, role } of freePages) {
+    const page = reader.readPage(pageNumber);
+    if (page === undefined) continue;
+    const path = pagePath(databasePath, pageNumber, reader.pageSize);
+    const carve = carveFreelistPage(page, pageNumber, path, role, profiled, context);
+    issues.push(...carve.issues);
+    const owner = carve.attributedTo === undefined ? undefined : shapeOfName.get(carve.attributedTo);
+    if (owner !== undefined) {
+      for (const record of carve.records) (freed[owner] as FreedRecord[]).push(record);
+      continue;
+    }
+    const first = carve.records[0];
+    const firstShape = shapeOfName.get(carve.tied[0]?.signatureName ?? '');
+    if (first === undefined || firstShape === undefined) continue;
+    const bucket = tied.get(first.table) ?? { shape: firstShape, records: [] };
+    bucket.records.push(...carve.records);
+    tied.set(first.table, bucket);
+  }
   const tables: HeaderlessTable[] = shapes.map((shape, index) => ({
     name: (decodeInfos[index] as ReturnType<typeof unknownTable>).name,
     columns: (decodeInfos[index] as ReturnType<typeof unknownTable>).columns,
@@ -386,6 +471,10 @@ export function recoverHeaderless(reader: PageReader, databasePath: SourcePath, 
     })),
     listed: listed[index] as LivePageDigests[],
   }));
+  for (const [name, bucket] of tied) {
+    const decode = decodeInfos[bucket.shape] as ReturnType<typeof unknownTable>;
+    tables.push({ name, columns: decode.columns, shape: shapes[bucket.shape] as TableShape, fromSchema: false, keyInfo: { name, withoutRowid: false, uniqueSetLabels: [] }, orphans: [], freed: bucket.records, listed: [], unattributed: true });
+  }
   const withoutRowid = recoverWithoutRowidPages(reader, databasePath, databaseName, encoding, schema, issues);
   return { pageSize: reader.pageSize, encoding, tables: [...tables, ...withoutRowid], issues };
 }

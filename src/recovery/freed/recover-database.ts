@@ -510,7 +510,8 @@ export function recoverHeaderlessDatabase(reader: PageReader, databasePath: Sour
   const tables: RecoveredTable[] = recovered.tables.map((table) => {
     const index = createLiveKeyIndex(table.keyInfo);
     for (const page of table.listed) addLiveDigests(index, page);
-    const freed = classifyFreedRecords(index, table.freed);
+    // Records several shapes fit equally have nothing to be compared with: their status stays unknown.
+    const freed = table.unattributed === true ? table.freed : classifyFreedRecords(index, table.freed);
     for (const record of freed) {
       freedByState[record.state] = (freedByState[record.state] ?? 0) + 1;
       freedByStatus[record.status] = (freedByStatus[record.status] ?? 0) + 1;

@@ -6,7 +6,9 @@
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { inferEncoding, inferTableShapes, tablesFittingShape } from '../../../src/recovery/headerless.js';
+import { freelistTrunksOf, inferEncoding, inferTableShapes, tablesFittingShape } from '../../../src/recovery/headerless.js';
+import { MemorySource } from '../../../src/sources/byte-source.js';
+import { SourcePageReader } from '../../../src/sources/page-reader.js';
 import { recoverDatabase } from '../../../src/recovery/freed/recover-database.js';
 import { parseSchemaFile, splitStatements } from '../../../src/recovery/freed/schema-file.js';
 import { ClassBit } from '../../../src/recovery/freed/signature.js';
@@ -59,6 +61,47 @@ describe('table shapes', () => {
   });
 });
 
+describe('freelist trunks without the header', () => {
+  const pageSize = 512;
+  /** Pages 1..count of `pageSize` bytes; `words[page]` are its leading big-endian 32-bit words. */
+  function readerOf(count: number, words: Record<number, number[]>, fill: Record<number, number> = {}): SourcePageReader {
+    const bytes = new Uint8Array(count * pageSize);
+    for (const [page, value] of Object.entries(fill)) bytes.fill(value, (Number(page) - 1) * pageSize, Number(page) * pageSize);
+    const view = new DataView(bytes.buffer);
+    for (const [page, list] of Object.entries(words)) list.forEach((word, index) => view.setUint32((Number(page) - 1) * pageSize + 4 * index, word));
+    return new SourcePageReader(new MemorySource('trunks', bytes), pageSize);
+  }
+
+  it('takes pages whose leaf list fits and names pages of the file, and the trunks they chain to', () => {
+    // 2: trunk → 3, leaves 4 and 5; 3: an emptied trunk (no leaves), taken because 2 names it.
+    const found = freelistTrunksOf(readerOf(12, { 2: [3, 2, 4, 5], 3: [0, 0] }, { 6: 0x41 }), pageSize);
+    expect(found.trunks).toEqual([2, 3]);
+    expect([...found.leaves].sort((a, b) => a - b)).toEqual([4, 5]);
+  });
+
+  it('rejects hostile lists: too many leaves, leaves or next outside the file, itself; loops end', () => {
+    const found = freelistTrunksOf(
+      readerOf(12, {
+        2: [0, 200], // more leaves than a 512-byte page holds ((512 / 4) − 2 = 126)
+        3: [0, 1, 99], // leaf outside the file
+        4: [77, 1, 5], // next outside the file
+        5: [0, 1, 5], // lists itself
+        6: [7, 1, 8], // 6 → 7 → 6: a loop, each taken once
+        7: [6, 1, 9],
+      }),
+      pageSize,
+    );
+    expect(found.trunks).toEqual([6, 7]);
+    expect([...found.leaves].sort((a, b) => a - b)).toEqual([8, 9]);
+  });
+
+  it('finds nothing in zeroed or random pages', () => {
+    expect(freelistTrunksOf(readerOf(8, {}), pageSize).trunks).toEqual([]);
+    const random = new Uint8Array(8 * pageSize).map((_, index) => (index * 2654435761) >>> 24);
+    expect(freelistTrunksOf(new SourcePageReader(new MemorySource('noise', random), pageSize), pageSize).trunks).toEqual([]);
+  });
+});
+
 describe.skipIf(!hasSqlite3())('a database whose page 1 is zeroed', () => {
   const directory = makeTempDir('exhume-headerless-');
   afterAll(() => removeDir(directory));
@@ -101,6 +144,43 @@ WITH RECURSIVE c(x) AS (SELECT 1 UNION ALL SELECT x+1 FROM c WHERE x<100) INSERT
     for (const record of merchant?.freed ?? []) expect(merchants.some((row) => matches(record.values, row)), JSON.stringify(record.values)).toBe(true);
     const back = deleted.filter((row) => table?.freed.some((record) => record.status === 'deleted' && matches(record.values, row)));
     expect(back.length).toBeGreaterThanOrEqual(Math.floor(deleted.length * 0.9));
+  });
+
+  it('freelist pages: trunks recognised by their structure, the pages they list carved as freed (not orphans), no phantoms', () => {
+    const path = join(directory, 'freelist.db');
+    runSqlite(
+      path,
+      `PRAGMA page_size=1024; ${schemaSql.split('\n').slice(1, 3).join('\n')}
+WITH RECURSIVE c(x) AS (SELECT 1 UNION ALL SELECT x+1 FROM c WHERE x<600) INSERT INTO trans_record SELECT x, 'A1B2C3D4', printf('%06d', x), x*7, 'memo ' || x FROM c;
+WITH RECURSIVE c(x) AS (SELECT 1 UNION ALL SELECT x+1 FROM c WHERE x<100) INSERT INTO merchant SELECT printf('8222900701%05d', x), 'shop ' || x, x/4.0 FROM c;`,
+    );
+    const ledger = oracleRows(path, 'trans_record');
+    // Settlement: a range of whole leaf pages goes to the freelist (a trunk and the leaves it lists).
+    runSqlite(path, 'DELETE FROM trans_record WHERE id BETWEEN 101 AND 450;');
+    const freelistCount = Number(runSqlite(path, 'PRAGMA freelist_count;').trim().split('\n').pop());
+    expect(freelistCount).toBeGreaterThan(5);
+    const live = new Set(oracleRows(path, 'trans_record').map((row) => row.rowid ?? ''));
+    // The same file with its header: what the intact recovery brings back is the bar.
+    const intact = recoverDatabase(path).tables.find((entry) => entry.name === 'trans_record');
+    const bytes = readFileSync(path);
+    bytes.fill(0, 0, 1024);
+    writeFileSync(path, bytes);
+    const result = recoverDatabase(path, { schemaSql, keepLiveRecords: true });
+    expect(result.issues.map((problem) => problem.code)).toContain('sqlite.headerless.freelist-found');
+    const table = result.tables.find((entry) => entry.name === 'trans_record');
+    // The cells the free pages still list are not counted as live orphans.
+    expect(table?.liveCount).toBe(live.size);
+    expect(new Set(table?.live.map((record) => record.rowid))).toEqual(live);
+    const matches = (values: readonly (string | null)[], row: (typeof ledger)[number]): boolean => row.values.every((value, column) => (column === 0 && values[0] === null) || values[column] === value.text);
+    for (const record of table?.freed ?? []) expect(ledger.some((row) => matches(record.values, row)), JSON.stringify(record.values)).toBe(true);
+    const fromFreelist = (table?.freed ?? []).filter((record) => record.state === 'freelist');
+    expect(fromFreelist.length).toBeGreaterThan(100);
+    // A freed page rebalancing emptied still holds copies of rows that live elsewhere: stale copies.
+    for (const record of fromFreelist) expect([record.rowid, record.status]).toEqual([record.rowid, record.rowid !== null && live.has(record.rowid) ? 'stale-copy' : 'deleted']);
+    expect(fromFreelist.filter((record) => record.status === 'deleted').length).toBeGreaterThan(100);
+    const deletedTraces = (records: readonly { status: string; values: readonly (string | null)[] }[] | undefined): Set<string | null> => new Set((records ?? []).filter((record) => record.status === 'deleted').map((record) => record.values[2] ?? null));
+    expect(deletedTraces(table?.freed)).toEqual(deletedTraces(intact?.freed));
+    expect(deletedTraces(table?.freed).size).toBeGreaterThan(300);
   });
 
   it('WITHOUT ROWID: with --schema its index pages are decoded as its rows, freed rows carved, an ordinary index left alone', () => {
