@@ -87,35 +87,31 @@ for (let round = 0; round < rounds; round++) {
   runs.wholeWorkersRead2.push(ours(imagePath, 2, true, 'workers-read'));
   process.stderr.write(`round ${round + 1}/${rounds} done\n`);
 }
+/**
+ * Runs `source` (a worker that does `work` units when sent a number and answers) on `threads`
+ * threads, `total` units split evenly, after a warm-up of `warm` units each; returns the time.
+ */
+async function threadControl(source, threads, total, warm) {
+  const workers = Array.from({ length: threads }, () => new Worker(source, { eval: true }));
+  const round = (n) => Promise.all(workers.map((worker) => new Promise((resolve) => { worker.once('message', resolve); worker.postMessage(n); })));
+  await round(warm);
+  const started = performance.now();
+  await round(total / threads);
+  const milliseconds = performance.now() - started;
+  await Promise.all(workers.map((worker) => worker.terminate()));
+  return { milliseconds };
+}
 // The machine's own parallelism, as a control: a pure-CPU loop (no I/O, no memory traffic, no
 // coordination) split over 1 and then 2 threads. On a shared 2-core machine this is what 2
 // workers can get at best; the scan's scaling is read against it.
 const spinSource = `const { parentPort } = require('node:worker_threads'); parentPort.on('message', (n) => { let x = 0; for (let i = 0; i < n; i++) x = (x * 31 + i) | 0; parentPort.postMessage(x); });`;
-async function cpuControl(threads, iterations = 400_000_000) {
-  const workers = Array.from({ length: threads }, () => new Worker(spinSource, { eval: true }));
-  const round = (n) => Promise.all(workers.map((worker) => new Promise((resolve) => { worker.once('message', resolve); worker.postMessage(n); })));
-  await round(1000);
-  const started = performance.now();
-  await round(iterations / threads);
-  const milliseconds = performance.now() - started;
-  await Promise.all(workers.map((worker) => worker.terminate()));
-  return { milliseconds };
-}
+const cpuControl = (threads) => threadControl(spinSource, threads, 400_000_000, 1000);
 // A second control with the scan's memory traffic and none of its logic: per 16 MiB window, copy
 // it into a reused buffer (as a read from the page cache does) and load every 8th byte (the 8-byte
-// pass), on 1 and 2 threads, each thread with its own buffers.
+// pass), 256 windows (4 GiB) on 1 and 2 threads, each thread with its own buffers.
 const streamSource = `const { parentPort } = require('node:worker_threads'); const from = new Uint8Array(16 << 20).fill(7); const into = new Uint8Array(16 << 20);
 parentPort.on('message', (windows) => { let x = 0; for (let w = 0; w < windows; w++) { into.set(from); for (let i = 0; i < into.length; i += 8) x = (x + into[i]) | 0; } parentPort.postMessage(x); });`;
-async function memoryControl(threads, windows = 256) {
-  const workers = Array.from({ length: threads }, () => new Worker(streamSource, { eval: true }));
-  const round = (n) => Promise.all(workers.map((worker) => new Promise((resolve) => { worker.once('message', resolve); worker.postMessage(n); })));
-  await round(2);
-  const started = performance.now();
-  await round(windows / threads);
-  const milliseconds = performance.now() - started;
-  await Promise.all(workers.map((worker) => worker.terminate()));
-  return { milliseconds };
-}
+const memoryControl = (threads) => threadControl(streamSource, threads, 256, 2);
 runs.memory1 = [];
 runs.memory2 = [];
 runs.largeWarm1 = [];
