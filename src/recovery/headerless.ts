@@ -222,47 +222,65 @@ export function inferEncoding(samples: readonly Uint8Array[]): TextEncoding {
  * Issues: `sqlite.headerless.shape-ambiguous` (several schema tables fit a shape),
  * `sqlite.headerless.encoding-guessed` (info), and the carvers' issues.
  */
+interface TrunkList {
+  readonly next: number;
+  readonly leaves: readonly number[];
+}
+
+/**
+ * The trunk list page `pageNumber` would hold (next trunk, leaf numbers), or undefined when its
+ * first bytes cannot be one: a leaf count over (usable size / 4) − 2, a number naming no other page
+ * of the file, or (with `requireLeaves`) no leaf at all.
+ */
+function trunkListOf(page: Uint8Array, pageNumber: number, pageCount: number, usableSize: number, requireLeaves: boolean): TrunkList | undefined {
+  if (page.length < Math.min(usableSize, 8)) return undefined;
+  const inFile = (value: number): boolean => value >= 2 && value <= pageCount && value !== pageNumber;
+  const next = u32beUnchecked(page, 0);
+  const count = u32beUnchecked(page, 4);
+  if ((next !== 0 && !inFile(next)) || count > Math.floor(usableSize / 4) - 2 || (requireLeaves && count === 0) || 8 + 4 * count > page.length) return undefined;
+  const leaves: number[] = [];
+  for (let index = 0; index < count; index++) {
+    const leaf = u32beUnchecked(page, 8 + 4 * index);
+    if (!inFile(leaf)) return undefined;
+    leaves.push(leaf);
+  }
+  return { next, leaves };
+}
+
 /**
  * Freelist trunk pages of a database whose header (and so its first-trunk pointer) is lost, found
  * by their structure: a trunk starts with the next trunk's page number and a leaf count L, then L
  * leaf page numbers (sqlite.md §1.9). A page is taken as a trunk when L fits the page, L ≥ 1 and
  * every number (next and leaves) is another page of the file; or, whatever its L, when a trunk so
- * taken names it as the next trunk. Returns the trunks in page order and the leaf pages they list.
+ * taken names it as the next trunk. `candidates` are the pages of the first kind when the caller
+ * already read every page (trunkListOf with leaves required); otherwise every page is read here.
+ * Returns the trunks in page order and the leaf pages they list.
  */
-export function freelistTrunksOf(reader: PageReader, usableSize: number): { trunks: number[]; leaves: Set<number> } {
-  const maximumLeaves = Math.floor(usableSize / 4) - 2;
+export function freelistTrunksOf(reader: PageReader, usableSize: number, candidates?: ReadonlyMap<number, TrunkList>): { trunks: number[]; leaves: Set<number> } {
   const pageCount = reader.pageCount;
-  const inFile = (value: number, self: number): boolean => value >= 2 && value <= pageCount && value !== self;
-  const listOf = (pageNumber: number, requireLeaves: boolean): { next: number; leaves: number[] } | undefined => {
+  const listAt = (pageNumber: number, requireLeaves: boolean): TrunkList | undefined => {
     const page = reader.readPage(pageNumber);
-    if (page === undefined || page.length < Math.min(usableSize, 8)) return undefined;
-    const next = u32beUnchecked(page, 0);
-    const count = u32beUnchecked(page, 4);
-    if ((next !== 0 && !inFile(next, pageNumber)) || count > maximumLeaves || (requireLeaves && count === 0) || 8 + 4 * count > page.length) return undefined;
-    const leaves: number[] = [];
-    for (let index = 0; index < count; index++) {
-      const leaf = u32beUnchecked(page, 8 + 4 * index);
-      if (!inFile(leaf, pageNumber)) return undefined;
-      leaves.push(leaf);
-    }
-    return { next, leaves };
+    return page === undefined ? undefined : trunkListOf(page, pageNumber, pageCount, usableSize, requireLeaves);
   };
-  const trunks = new Map<number, number[]>();
+  const trunks = new Map<number, readonly number[]>();
   const pending: number[] = [];
-  for (let pageNumber = 2; pageNumber <= pageCount; pageNumber++) {
-    const list = listOf(pageNumber, true);
-    if (list === undefined) continue;
+  const take = (pageNumber: number, list: TrunkList): void => {
     trunks.set(pageNumber, list.leaves);
     if (list.next !== 0) pending.push(list.next);
+  };
+  if (candidates !== undefined) for (const [pageNumber, list] of [...candidates].sort((a, b) => a[0] - b[0])) take(pageNumber, list);
+  else {
+    for (let pageNumber = 2; pageNumber <= pageCount; pageNumber++) {
+      const list = listAt(pageNumber, true);
+      if (list !== undefined) take(pageNumber, list);
+    }
   }
   // Trunks named as the next trunk by another (bounded: each page is taken at most once).
   while (pending.length > 0) {
     const pageNumber = pending.pop() as number;
     if (trunks.has(pageNumber)) continue;
-    const list = listOf(pageNumber, false);
-    if (list === undefined) continue;
-    trunks.set(pageNumber, list.leaves);
-    if (list.next !== 0) pending.push(list.next);
+    const list = listAt(pageNumber, false);
+    if (list !== undefined) take(pageNumber, list);
   }
   const leaves = new Set<number>();
   for (const listed of trunks.values()) for (const leaf of listed) if (!trunks.has(leaf)) leaves.add(leaf);
@@ -275,10 +293,13 @@ export function recoverHeaderless(reader: PageReader, databasePath: SourcePath, 
   const cells: ShapedCell[] = [];
   const textSamples: Uint8Array[] = [];
   const leafPages: number[] = [];
-  // Pages a surviving freelist trunk lists are free: their cells are freed rows, not orphans.
-  const freelist = freelistTrunksOf(reader, usableSize);
+  const trunkCandidates = new Map<number, TrunkList>();
   for (let pageNumber = 1; pageNumber <= reader.pageCount; pageNumber++) {
     const page = reader.readPage(pageNumber);
+    if (page !== undefined && pageNumber >= 2) {
+      const trunk = trunkListOf(page, pageNumber, reader.pageCount, usableSize, true);
+      if (trunk !== undefined) trunkCandidates.set(pageNumber, trunk);
+    }
     if (page === undefined || page.length < usableSize || page[0] !== PageType.tableLeaf) continue;
     const path = pagePath(databasePath, pageNumber, reader.pageSize);
     if (!isPlausibleBtreePage(page, 0, usableSize, path)) continue;
@@ -302,6 +323,8 @@ export function recoverHeaderless(reader: PageReader, databasePath: SourcePath, 
       }
     }
   }
+  // Pages a surviving freelist trunk lists are free: their cells are freed rows, not orphans.
+  const freelist = freelistTrunksOf(reader, usableSize, trunkCandidates);
   const encoding = options.encoding ?? inferEncoding(textSamples);
   if (options.encoding === undefined && encoding !== 1) {
     issues.push(issue('sqlite.headerless.encoding-guessed', 'info', databasePath, 0, `${databaseName}: header lost; text decoded as ${encoding === 2 ? 'UTF-16le' : 'UTF-16be'} (zero bytes in ${textSamples.length} sampled text values)`));
