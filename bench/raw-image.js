@@ -32,10 +32,12 @@ if (process.argv[2] === '--child') {
   const pool = new WorkerPool(Number(workersText));
   // `warm`: one untimed scan first, so the timed one runs on started workers whose scan loop the
   // JIT has already optimised (what every window after the first few of a large image sees).
-  if (warmText === 'warm') (await carveImage(image, { pool, hash: false, readStrategy: strategy ?? 'shared', progress: { quiet: true }, ...(process.env.EXHUME_WINDOW ? { windowSizeInBytes: Number(process.env.EXHUME_WINDOW) } : {}) })).close();
+  // EXHUME_WINDOW=BYTES: another window size (the window-size probe of the README's scaling notes).
+  const window = process.env.EXHUME_WINDOW ? { windowSizeInBytes: Number(process.env.EXHUME_WINDOW) } : {};
+  if (warmText === 'warm') (await carveImage(image, { pool, hash: false, readStrategy: strategy ?? 'shared', progress: { quiet: true }, ...window })).close();
   const started = process.hrtime.bigint();
   const cpuBefore = process.cpuUsage();
-  const carved = await carveImage(image, { pool, hash: hashText === '1', readStrategy: strategy ?? 'shared', progress: { quiet: true }, ...(process.env.EXHUME_WINDOW ? { windowSizeInBytes: Number(process.env.EXHUME_WINDOW) } : {}) });
+  const carved = await carveImage(image, { pool, hash: hashText === '1', readStrategy: strategy ?? 'shared', progress: { quiet: true }, ...window });
   const carvedAt = process.hrtime.bigint();
   const cpu = process.cpuUsage(cpuBefore);
   const records = carved.records().records.length;

@@ -215,13 +215,6 @@ export function inferEncoding(samples: readonly Uint8Array[]): TextEncoding {
   return 1;
 }
 
-/**
- * A database whose page 1 is lost: every plausible table-leaf page is read as an orphan, its cells
- * grouped into table shapes, the shapes named from `schema` when exactly one table fits, and the
- * free space of each page carved with the signature of the shape most of its cells belong to.
- * Issues: `sqlite.headerless.shape-ambiguous` (several schema tables fit a shape),
- * `sqlite.headerless.encoding-guessed` (info), and the carvers' issues.
- */
 interface TrunkList {
   readonly next: number;
   readonly leaves: readonly number[];
@@ -287,6 +280,15 @@ export function freelistTrunksOf(reader: PageReader, usableSize: number, candida
   return { trunks: [...trunks.keys()].sort((a, b) => a - b), leaves };
 }
 
+/**
+ * A database whose page 1 is lost: every plausible table-leaf page is read as an orphan (unless a
+ * freelist trunk recognised by its structure lists it: then it is carved as freed), its cells
+ * grouped into table shapes, the shapes named from `schema` when exactly one table fits, and the
+ * free space of each page carved with the signature of the shape most of its cells belong to.
+ * Issues: `sqlite.headerless.shape-ambiguous` (several schema tables fit a shape),
+ * `sqlite.headerless.encoding-guessed` (info), `sqlite.headerless.freelist-found` (info: trunks
+ * recognised, their pages carved as freed), and the carvers' issues.
+ */
 export function recoverHeaderless(reader: PageReader, databasePath: SourcePath, databaseName: string, options: { readonly schema?: SchemaFile; readonly encoding?: TextEncoding } = {}): HeaderlessRecovery {
   const usableSize = reader.pageSize;
   const issues: Issue[] = [];
