@@ -81,8 +81,7 @@ DELETE FROM trans_record WHERE id % 3 = 1; DELETE FROM trans_record WHERE id BET
         },
       };
       sink.onFirstRecords = () => (readsAtFirstRecords = reads);
-      const keys = await reportFreedRecords(reader, header.value, filePath(path), path, sink);
-      expect(keys.pathOf('no such key')).toBeUndefined();
+      await reportFreedRecords(reader, header.value, filePath(path), path, sink);
     } finally {
       source.close();
     }
