@@ -12,6 +12,7 @@
  * Plain data only, so the result crosses worker boundaries and feeds reports unchanged.
  */
 import type { WalFrame, WalFrameChecksum, WalFrameLabel } from '../formats/wal/parse-wal.js';
+import type { IndexedWalFrames } from '../formats/wal/frame-list.js';
 
 export interface WalGeneration {
   /** 0-based, in order of first appearance in the file. */
@@ -82,17 +83,21 @@ interface GenerationBuilder {
   readonly generationIndex: number;
   readonly salt1: number;
   readonly salt2: number;
-  readonly frames: WalFrame[];
+  /** Indexes into the frames given. */
+  readonly frames: number[];
 }
 
 /**
  * Groups labelled frames (from `parseWal`/`labelWalFrame`) into generations and transactions.
  * `header` gives the current salt pair.
  */
-export function assembleWalTransactions(header: { readonly salt1: number; readonly salt2: number }, frames: readonly WalFrame[]): WalAssembly {
+export function assembleWalTransactions(header: { readonly salt1: number; readonly salt2: number }, frames: IndexedWalFrames): WalAssembly {
   const byKey = new Map<string, GenerationBuilder>();
   const builders: GenerationBuilder[] = [];
-  for (const frame of frames) {
+  // Frames are read by index and not kept: a WalFrameList builds each one on demand.
+  const frameAt = (index: number): WalFrame => frames.at(index) as WalFrame;
+  for (let index = 0; index < frames.length; index++) {
+    const frame = frameAt(index);
     const key = `${frame.generationSalt1}:${frame.generationSalt2}`;
     let builder = byKey.get(key);
     if (builder === undefined) {
@@ -100,53 +105,59 @@ export function assembleWalTransactions(header: { readonly salt1: number; readon
       byKey.set(key, builder);
       builders.push(builder);
     }
-    builder.frames.push(frame);
+    builder.frames.push(index);
   }
 
   // Transactions per generation, then numbered globally in file order of their first frames.
   interface Draft {
     readonly generationIndex: number;
     readonly sequenceNumber: number;
-    readonly frames: readonly WalFrame[];
+    readonly frames: readonly number[];
     readonly startKnown: boolean;
     readonly isCurrent: boolean;
   }
   const drafts: Draft[] = [];
   for (const builder of builders) {
     const isCurrent = builder.salt1 === header.salt1 && builder.salt2 === header.salt2;
-    let pending: WalFrame[] = [];
+    let pending: number[] = [];
     let sequenceNumber = 0;
-    let startKnown = isCurrent && builder.frames[0]?.frameNumber === 1;
+    const first = builder.frames[0];
+    let startKnown = isCurrent && first !== undefined && frameAt(first).frameNumber === 1;
     const close = (): void => {
       if (pending.length === 0) return;
       drafts.push({ generationIndex: builder.generationIndex, sequenceNumber: ++sequenceNumber, frames: pending, startKnown, isCurrent });
       pending = [];
       startKnown = true;
     };
-    for (const frame of builder.frames) {
-      pending.push(frame);
+    for (const index of builder.frames) {
+      pending.push(index);
+      const frame = frameAt(index);
       if (frame.isCommit && frame.checksum !== 'zeroed') close();
     }
     close();
   }
-  drafts.sort((a, b) => (a.frames[0]?.frameNumber ?? 0) - (b.frames[0]?.frameNumber ?? 0));
+  // Frame indexes follow file order, so a draft's first index orders it.
+  drafts.sort((a, b) => (a.frames[0] ?? 0) - (b.frames[0] ?? 0));
 
+  const transactionIndicesOf: number[][] = builders.map(() => []);
   const transactions: WalTransaction[] = drafts.map((draft, transactionIndex) => {
-    const last = draft.frames[draft.frames.length - 1];
+    const draftFrames = draft.frames.map(frameAt);
+    const last = draftFrames[draftFrames.length - 1];
     const endsWithCommit = last !== undefined && last.isCommit && last.checksum !== 'zeroed';
     const checksumCounts: Record<WalFrameChecksum, number> = { valid: 0, linked: 0, mismatch: 0, unverifiable: 0, zeroed: 0 };
-    for (const frame of draft.frames) checksumCounts[frame.checksum]++;
+    for (const frame of draftFrames) checksumCounts[frame.checksum]++;
+    transactionIndicesOf[draft.generationIndex]?.push(transactionIndex);
     return {
       transactionIndex,
       generationIndex: draft.generationIndex,
       sequenceNumber: draft.sequenceNumber,
-      frameNumbers: draft.frames.map((frame) => frame.frameNumber),
-      pageNumbers: draft.frames.map((frame) => frame.pageNumber),
+      frameNumbers: draftFrames.map((frame) => frame.frameNumber),
+      pageNumbers: draftFrames.map((frame) => frame.pageNumber),
       commitFrameNumber: endsWithCommit ? last.frameNumber : undefined,
       databaseSizeInPages: endsWithCommit ? last.commitSizeInPages : undefined,
       endsWithCommit,
       startKnown: draft.startKnown,
-      state: transactionState(draft.frames.map((frame) => frame.label)),
+      state: transactionState(draftFrames.map((frame) => frame.label)),
       checksumCounts,
     };
   });
@@ -160,8 +171,8 @@ export function assembleWalTransactions(header: { readonly salt1: number; readon
       salt2: builder.salt2,
       isCurrent,
       restartsBeforeCurrent: isCurrent ? 0 : distance <= maximumPlausibleRestartCount ? distance : undefined,
-      frameNumbers: builder.frames.map((frame) => frame.frameNumber),
-      transactionIndices: transactions.filter((transaction) => transaction.generationIndex === builder.generationIndex).map((transaction) => transaction.transactionIndex),
+      frameNumbers: builder.frames.map((index) => frameAt(index).frameNumber),
+      transactionIndices: transactionIndicesOf[builder.generationIndex] ?? [],
     };
   });
   const current = generations.find((generation) => generation.isCurrent);

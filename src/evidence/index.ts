@@ -1,1 +1,2 @@
 export * from './record.js';
+export * from './detach.js';

@@ -19,7 +19,6 @@ import { issue } from '../issues/issue.js';
 import type { SourcePath } from '../provenance/path.js';
 import type { CarvedDatabase, CarvedJournal } from '../assembly/carve/carriers.js';
 import type { CarvedImage } from '../assembly/carve/carve-image.js';
-import type { TransactionRow } from '../reports/types.js';
 import type { EvidenceFile } from '../sources/inputs.js';
 import { openEvidence } from '../sources/inputs.js';
 import type { WorkerPool } from '../pool/pool.js';
@@ -50,12 +49,11 @@ function databaseFor(candidates: readonly Candidate[], imageOffset: number, page
   return before[0] ?? after[0];
 }
 
-/** Decodes every header-anchored carved WAL and journal; returns their transactions. */
-export async function scanCarvedLogs(image: EvidenceFile, carved: CarvedImage, pool: WorkerPool, sink: EvidenceSink, mainFreed: ReadonlyMap<string, MainFreedKeys> = new Map()): Promise<TransactionRow[]> {
-  const transactions: TransactionRow[] = [];
+/** Decodes every header-anchored carved WAL and journal (their transactions go to the sink as each log is decoded). */
+export async function scanCarvedLogs(image: EvidenceFile, carved: CarvedImage, pool: WorkerPool, sink: EvidenceSink, mainFreed: ReadonlyMap<string, MainFreedKeys> = new Map()): Promise<void> {
   if (carved.wals.length + carved.journals.length === 0) {
     await listFragments(image, carved, sink);
-    return transactions;
+    return;
   }
   const candidates: Candidate[] = [];
   const issues: Issue[] = [];
@@ -101,7 +99,7 @@ export async function scanCarvedLogs(image: EvidenceFile, carved: CarvedImage, p
     if (prepared === undefined) continue;
     try {
       await prepared.prepareStatuses(pool);
-      transactions.push(...(await prepared.decodeFrames(pool, sink, candidate?.database === undefined ? undefined : mainFreed.get(candidate.carved.name))));
+      await prepared.decodeFrames(pool, sink, candidate?.database === undefined ? undefined : mainFreed.get(candidate.carved.name));
     } finally {
       prepared.close();
     }
@@ -113,10 +111,9 @@ export async function scanCarvedLogs(image: EvidenceFile, carved: CarvedImage, p
     await declare(candidate);
     const file = itemOf(image, `${image.location}@journal-${formatOffset(journal.imageOffset)}`, journal.imageOffset, journal.sizeInBytes, journal.path);
     const freed = candidate?.database === undefined ? undefined : mainFreed.get(candidate.carved.name);
-    transactions.push(...(await scanJournal(file, { database: candidate?.database, hint: candidate?.database === undefined ? candidate?.hint : undefined, ...(freed === undefined ? {} : { mainFreed: freed }) }, pool, sink)));
+    await scanJournal(file, { database: candidate?.database, hint: candidate?.database === undefined ? candidate?.hint : undefined, ...(freed === undefined ? {} : { mainFreed: freed }) }, pool, sink);
   }
   await listFragments(image, carved, sink);
-  return transactions;
 }
 
 /**

@@ -47,8 +47,7 @@ export async function scanRawImage(file: EvidenceFile, pool: WorkerPool, sink: E
     const { records, schemas, issues } = carved.records();
     await sink.addIssues([...carved.issues, ...issues]);
     if (records.length === 0) {
-      const transactions = await scanCarvedLogs(file, carved, pool, sink);
-      if (transactions.length > 0) await sink.addTransactions?.(transactions);
+      await scanCarvedLogs(file, carved, pool, sink);
       return carved.databases.length > 0 || carved.wals.length > 0 || carved.journals.length > 0;
     }
     await sink.addIssues([
@@ -85,8 +84,7 @@ export async function scanRawImage(file: EvidenceFile, pool: WorkerPool, sink: E
       mainFreed.set(database.name, await reportFreedRecords(database.reader, database.header, database.path, database.name, sink, (record) => relocateToFragment(record, database)));
     }
     // Carved WALs and journals through the WAL/journal transaction logic (scan-carved-logs.ts).
-    const transactions = await scanCarvedLogs(file, carved, pool, sink, mainFreed);
-    if (transactions.length > 0) await sink.addTransactions?.(transactions);
+    await scanCarvedLogs(file, carved, pool, sink, mainFreed);
     return true;
   } finally {
     carved.close();

@@ -70,18 +70,23 @@ export interface ScanJournalOptions {
 
 type RecordTarget = FrameTarget;
 
-/** Decodes a journal; returns its transactions for transactions.csv (empty when nothing was decoded). */
-export async function scanJournal(journalFile: EvidenceFile, options: ScanJournalOptions, pool: WorkerPool, sink: EvidenceSink): Promise<TransactionRow[]> {
+/**
+ * Decodes a journal and hands its transactions (transactions.csv) to `sink.addTransactions` after
+ * its records; returns how many (0 when nothing was decoded).
+ */
+export async function scanJournal(journalFile: EvidenceFile, options: ScanJournalOptions, pool: WorkerPool, sink: EvidenceSink): Promise<number> {
   const journalPath = evidencePath(journalFile);
   let source: ByteSource;
   try {
     source = openEvidence(journalFile);
   } catch (error) {
     await sink.addIssues([issue('input.unreadable', 'error', journalPath, 0, `${journalFile.location}: ${(error as Error).message}`)]);
-    return [];
+    return 0;
   }
   try {
-    return await decodeJournal(source, journalFile, journalPath, options, pool, sink);
+    const rows = await decodeJournal(source, journalFile, journalPath, options, pool, sink);
+    if (rows.length > 0) await sink.addTransactions?.(rows);
+    return rows.length;
   } finally {
     source.close();
   }

@@ -38,6 +38,7 @@ import type { Task, TaskResult } from '../pool/tasks.js';
 import type { DatabaseSummary } from './scan-database.js';
 import { describeDatabase } from './scan-database.js';
 import type { EvidenceSink } from './sink.js';
+import type { TransactionRow } from '../reports/types.js';
 
 /** The database a WAL or journal belongs to, already described (header, schema, b-tree plan). */
 export interface LogDatabase {
@@ -332,11 +333,17 @@ export interface DecodedRun {
  * file's live pages. Otherwise the records go to `addRecords`. At most `maximumInFlight` outputs
  * wait, so memory stays bounded.
  */
+interface QueuedOutput {
+  readonly records?: readonly EvidenceRecord[];
+  readonly rendered?: RenderedBatch;
+  readonly transactions?: readonly TransactionRow[];
+}
+
 export class OrderedLogOutput {
   readonly #pool: WorkerPool;
   readonly #sink: EvidenceSink;
   readonly #registry: TableRegistry;
-  readonly #queue: Promise<{ records?: readonly EvidenceRecord[]; rendered?: RenderedBatch }>[] = [];
+  readonly #queue: Promise<QueuedOutput>[] = [];
   readonly #maximumInFlight: number;
 
   constructor(pool: WorkerPool, sink: EvidenceSink, registry: TableRegistry) {
@@ -365,13 +372,25 @@ export class OrderedLogOutput {
     while (this.#queue.length > this.#maximumInFlight) await this.#emitOne();
   }
 
+  /**
+   * Queues transactions.csv rows behind the records queued so far, so they reach the sink at the
+   * same point among the records whatever the number of workers (evidence.ndjson interleaves them).
+   */
+  async addTransactions(rows: readonly TransactionRow[]): Promise<void> {
+    if (rows.length === 0) return;
+    this.#queue.push(Promise.resolve({ transactions: rows }));
+    while (this.#queue.length > this.#maximumInFlight) await this.#emitOne();
+  }
+
   async flush(): Promise<void> {
     while (this.#queue.length > 0) await this.#emitOne();
   }
 
   async #emitOne(): Promise<void> {
-    const output = await (this.#queue.shift() as Promise<{ records?: readonly EvidenceRecord[]; rendered?: RenderedBatch }>);
-    if (output.rendered !== undefined) {
+    const output = await (this.#queue.shift() as Promise<QueuedOutput>);
+    if (output.transactions !== undefined) {
+      await this.#sink.addTransactions?.(output.transactions);
+    } else if (output.rendered !== undefined) {
       if (output.rendered.count > 0) await this.#sink.addRendered?.(output.rendered);
     } else if (output.records !== undefined && output.records.length > 0) {
       await this.#sink.addRecords(output.records);

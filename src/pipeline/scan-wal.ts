@@ -16,8 +16,9 @@
  * Phase 2 (`decodeFrames`): every frame's page image is decoded in the pool, in file order, with
  * state `wal-committed` / `wal-uncommitted` / `wal-stale-generation` / `wal-checksum-invalid`, its
  * frame number, checksum result and transaction (`wal:<generation>.<sequence>`). Transactions
- * get their row-level events from the rows of the page versions they changed; they are returned
- * as transactions.csv rows in WAL order.
+ * get their row-level events from the rows of the page versions they changed; each goes to the
+ * sink as a transactions.csv row when its last frame is decoded, in WAL order, and only the rows
+ * of every page's current version are kept, so memory follows the database, not the WAL.
  */
 import { formatHex, formatOffset } from '../bytes/offsets.js';
 import type { EvidenceRecord, IntegrityFlag, RecordState, TableDescriptor } from '../evidence/record.js';
@@ -30,8 +31,9 @@ import { headerOffsetOf } from '../formats/sqlite/btree.js';
 import type { TextEncoding } from '../formats/sqlite/layout.js';
 import { PageType } from '../formats/sqlite/layout.js';
 import type { PageReader } from '../formats/sqlite/page-reader.js';
-import type { CheckedWalFrame, WalFrame, WalFrameSummary, WalHeader } from '../formats/wal/parse-wal.js';
-import { WalFrameReader, labelWalFrame, parseWalHeader, walFramePath } from '../formats/wal/parse-wal.js';
+import type { WalFrame, WalFrameSummary, WalHeader } from '../formats/wal/parse-wal.js';
+import { WalFrameReader, parseWalHeader, walFramePath } from '../formats/wal/parse-wal.js';
+import { WalFrameList } from '../formats/wal/frame-list.js';
 import { WAL_HEADER_SIZE_IN_BYTES } from '../formats/wal/layout.js';
 import type { WalAssembly, WalTransaction } from '../assembly/wal-transactions.js';
 import { assembleWalTransactions } from '../assembly/wal-transactions.js';
@@ -41,7 +43,7 @@ import type { CommittedViewPlan } from '../assembly/versions/committed-view.js';
 import { planCommittedView } from '../assembly/versions/committed-view.js';
 import { OverlayPageReader } from '../assembly/versions/overlay-page-reader.js';
 import type { ConfidenceLevel, PageImageWork, PageOverlaySnapshot } from '../assembly/versions/page-images.js';
-import type { LogPageVersion, TransactionTransitions, VersionRef } from '../assembly/versions/page-timeline.js';
+import type { LogPageVersion, PageTransition, VersionRef } from '../assembly/versions/page-timeline.js';
 import { PageTimeline } from '../assembly/versions/page-timeline.js';
 import type { PageRowsChange, RowEvent, RowSnapshot } from '../assembly/versions/row-events.js';
 import { rowSnapshot, transactionRowEvents } from '../assembly/versions/row-events.js';
@@ -85,11 +87,65 @@ export interface FrameTarget {
   readonly reason: string | undefined;
 }
 
+const targetHows: readonly FrameTarget['how'][] = ['btree', 'hinted', 'shape', 'unknown', 'none'];
+
+function btreeReason(pageNumber: number, table: string): string {
+  return `page ${pageNumber} belongs to table ${table} through the b-tree as of its transaction`;
+}
+
+/**
+ * Every frame's target, by frame number, in columns: a table index and how, with the reason text
+ * kept only where it is not the b-tree sentence (built again on `get`). A Map of objects held
+ * about 190 bytes a frame for the whole decode.
+ */
+export class FrameTargets {
+  readonly #tableIndex: Int32Array;
+  readonly #how: Uint8Array;
+  readonly #tables: string[] = [];
+  readonly #tableNumbers = new Map<string, number>();
+  readonly #otherReasons = new Map<number, string>();
+  readonly #pageNumberOf: (frameNumber: number) => number;
+
+  constructor(frameCount: number, pageNumberOf: (frameNumber: number) => number) {
+    this.#tableIndex = new Int32Array(frameCount + 1).fill(-1);
+    this.#how = new Uint8Array(frameCount + 1).fill(targetHows.indexOf('none'));
+    this.#pageNumberOf = pageNumberOf;
+  }
+
+  set(frameNumber: number, target: FrameTarget): void {
+    if (target.table !== undefined) {
+      let number = this.#tableNumbers.get(target.table);
+      if (number === undefined) {
+        number = this.#tables.length;
+        this.#tables.push(target.table);
+        this.#tableNumbers.set(target.table, number);
+      }
+      this.#tableIndex[frameNumber] = number;
+    }
+    this.#how[frameNumber] = targetHows.indexOf(target.how);
+    const rebuilt = target.how === 'btree' && target.table !== undefined ? btreeReason(this.#pageNumberOf(frameNumber), target.table) : undefined;
+    if (target.reason !== undefined && target.reason !== rebuilt) this.#otherReasons.set(frameNumber, target.reason);
+  }
+
+  get(frameNumber: number): FrameTarget | undefined {
+    if (!(frameNumber >= 0 && frameNumber < this.#how.length)) return undefined;
+    const table = this.#tables[this.#tableIndex[frameNumber] ?? -1];
+    const how = targetHows[this.#how[frameNumber] as number] as FrameTarget['how'];
+    const reason = this.#otherReasons.get(frameNumber) ?? (how === 'btree' && table !== undefined ? btreeReason(this.#pageNumberOf(frameNumber), table) : undefined);
+    return { table, how, reason };
+  }
+
+  /** Every table some frame is attributed to. */
+  tables(): ReadonlySet<string> {
+    return new Set(this.#tables);
+  }
+}
+
 export interface PreparedWal {
   readonly walFile: EvidenceFile;
   readonly header: WalHeader;
   readonly summary: WalFrameSummary;
-  readonly frames: readonly WalFrame[];
+  readonly frames: WalFrameList;
   readonly assembly: WalAssembly;
   /** The committed view (undefined when no page 1 is readable through it). */
   readonly view: CommittedViewPlan | undefined;
@@ -102,11 +158,12 @@ export interface PreparedWal {
   /** Every frame's page image for page-versions.csv: older generations first, then the current one, each in file order. */
   pageImages(): LogPageImages;
   /**
-   * Decodes every frame (phase 2), live cells and freed space, and returns the transactions in WAL
-   * order. `mainFreed`: the main file's freed records (a log image holding the same freed cell is
-   * a sighting of it, not a new record).
+   * Decodes every frame (phase 2), live cells and freed space, and hands each transaction's row to
+   * `sink.addTransactions` as soon as its last frame is decoded, in WAL order; returns how many.
+   * `mainFreed`: the main file's freed records (a log image holding the same freed cell is a
+   * sighting of it, not a new record).
    */
-  decodeFrames(pool: WorkerPool, sink: EvidenceSink, mainFreed?: MainFreedKeys): Promise<TransactionRow[]>;
+  decodeFrames(pool: WorkerPool, sink: EvidenceSink, mainFreed?: MainFreedKeys): Promise<number>;
   close(): void;
 }
 
@@ -181,11 +238,12 @@ async function prepare(source: ByteSource, walFile: EvidenceFile, walPath: Sourc
     database = undefined;
   }
 
-  // Every frame, checked in file order; only the type byte of each page image is kept.
+  // Every frame, checked in file order, kept in columns; only the type byte of each page image is kept.
   const reader = new WalFrameReader(header, walPath);
-  const checked: CheckedWalFrame[] = [];
-  const pageTypes: number[] = [];
   const frameSize = reader.frameSizeInBytes;
+  const frameCapacity = Math.max(0, Math.floor((size - WAL_HEADER_SIZE_IN_BYTES) / frameSize));
+  const frames = new WalFrameList(frameCapacity);
+  const pageTypes = new Uint8Array(frameCapacity);
   const framesPerChunk = Math.max(1, Math.floor(walChunkSizeInBytes / frameSize));
   // Bounded by the file size: every pass consumes at least one whole frame or stops.
   while (reader.nextFrameOffset + frameSize <= size) {
@@ -194,14 +252,14 @@ async function prepare(source: ByteSource, walFile: EvidenceFile, walPath: Sourc
     const whole = chunk.length - (chunk.length % frameSize);
     if (whole === 0) break;
     for (const frame of reader.readFrames(chunk, 0, whole)) {
-      checked.push(frame);
-      pageTypes.push(chunk[frame.pageOffset - chunkStart + headerOffsetOf(frame.pageNumber)] ?? 0);
+      pageTypes[frames.length] = chunk[frame.pageOffset - chunkStart + headerOffsetOf(frame.pageNumber)] ?? 0;
+      frames.push(frame);
     }
   }
   const finished = reader.finish(size - reader.nextFrameOffset < frameSize ? size : reader.nextFrameOffset);
   issues.push(...finished.issues);
   const summary = finished.summary;
-  const frames: WalFrame[] = checked.map((frame) => ({ ...frame, label: labelWalFrame(frame, summary) }));
+  frames.label(summary);
   const assembly = assembleWalTransactions(header, frames);
 
   const databaseName = database?.summary.location ?? walFile.location;
@@ -234,8 +292,9 @@ async function prepare(source: ByteSource, walFile: EvidenceFile, walPath: Sourc
     const overlays: PageOverlaySnapshot[] = [];
     const ownership = baseOwnership(baseReader, usableSize, startEntries);
     const frameOwner = new Map<number, BtreeOwner | undefined>();
-    const frameOverlay = new Map<number, number>();
-    const transitions: TransactionTransitions[] = [];
+    // Overlay snapshot index by frame number (-1: the base alone).
+    const frameOverlay = new Int32Array(frames.length + 1).fill(-1);
+    const transitions: (readonly PageTransition[] | undefined)[] = [];
     let committedOverlay = new Map<number, number>();
     let committedPageCount: number | undefined;
     const readSchemaAt = (at: PageReader) => {
@@ -262,15 +321,18 @@ async function prepare(source: ByteSource, walFile: EvidenceFile, walPath: Sourc
       });
       for (const transactionIndex of generation.transactionIndices) {
         const transaction = assembly.transactions[transactionIndex] as WalTransaction;
-        const versions: LogPageVersion[] = transaction.frameNumbers.map((frameNumber) => {
-          const frame = frames[frameNumber - 1] as WalFrame;
-          return { versionNumber: frameNumber, pageNumber: frame.pageNumber, fileOffset: frame.pageOffset, pageType: pageTypes[frameNumber - 1] ?? 0 };
-        });
+        const versions: LogPageVersion[] = transaction.frameNumbers.map((frameNumber) => ({
+          versionNumber: frameNumber,
+          pageNumber: frames.pageNumberAt(frameNumber - 1),
+          fileOffset: frames.pageOffsetAt(frameNumber - 1),
+          pageType: pageTypes[frameNumber - 1] ?? 0,
+        }));
         const applied = timeline.apply(versions);
-        transitions[transactionIndex] = applied;
+        // Only the page transitions are needed after this loop (for the events): not the owners map.
+        transitions[transactionIndex] = applied.pages;
         for (const frameNumber of transaction.frameNumbers) {
           frameOwner.set(frameNumber, applied.owners.get(frameNumber));
-          frameOverlay.set(frameNumber, applied.overlayIndex);
+          frameOverlay[frameNumber] = applied.overlayIndex;
         }
         if (transactionIndex === lastCommitted) {
           committedOverlay = timeline.overlaySnapshot();
@@ -292,7 +354,7 @@ async function prepare(source: ByteSource, walFile: EvidenceFile, walPath: Sourc
     }
 
     // Which table each frame's page holds: its tree at its time, else its records' shape.
-    const targets = new Map<number, FrameTarget>();
+    const targets = new FrameTargets(frames.length, (frameNumber) => frames.pageNumberAt(frameNumber - 1));
     for (const frame of frames) {
       targets.set(frame.frameNumber, attributeFrame(frame, pageTypes[frame.frameNumber - 1] ?? 0, frameOwner.get(frame.frameNumber), registry, source, header.pageSize, usableSize, rootOrigin));
     }
@@ -329,7 +391,7 @@ async function prepare(source: ByteSource, walFile: EvidenceFile, walPath: Sourc
 }
 
 /** A stray WAL's own schema: sqlite_schema through its newest committed page 1 (else its newest page 1 of any state). */
-function strayWalSchema(frames: readonly WalFrame[], source: ByteSource, pageSize: number, walPath: SourcePath, databaseName: string) {
+function strayWalSchema(frames: Iterable<WalFrame>, source: ByteSource, pageSize: number, walPath: SourcePath, databaseName: string) {
   let chosen: WalFrame | undefined;
   for (const frame of frames) {
     if (frame.pageNumber !== 1) continue;
@@ -368,7 +430,7 @@ function attributeFrame(
     if (rootOrigin !== undefined && owner.name !== 'sqlite_schema') {
       return { table: owner.name, how: 'hinted', reason: `page ${frame.pageNumber} belongs to table ${owner.name} through a b-tree whose root page ${owner.rootPageNumber} ${rootOrigin} names` };
     }
-    return { table: owner.name, how: 'btree', reason: `page ${frame.pageNumber} belongs to table ${owner.name} through the b-tree as of its transaction` };
+    return { table: owner.name, how: 'btree', reason: btreeReason(frame.pageNumber, owner.name) };
   }
   if (pageType !== PageType.tableLeaf) return { table: undefined, how: 'none', reason: undefined };
   const page = source.read(frame.pageOffset, pageSize);
@@ -398,12 +460,13 @@ interface WalDecodingState {
   readonly source: ByteSource;
   readonly header: WalHeader;
   readonly summary: WalFrameSummary;
-  readonly frames: readonly WalFrame[];
-  readonly pageTypes: readonly number[];
+  readonly frames: WalFrameList;
+  readonly pageTypes: Uint8Array;
   readonly assembly: WalAssembly;
-  readonly transitions: readonly TransactionTransitions[];
-  readonly targets: ReadonlyMap<number, FrameTarget>;
-  readonly frameOverlay: ReadonlyMap<number, number>;
+  /** Page transitions per transaction; decodeFrames releases each entry once the transaction's events are known. */
+  readonly transitions: (readonly PageTransition[] | undefined)[];
+  readonly targets: FrameTargets;
+  readonly frameOverlay: Int32Array;
   readonly overlays: readonly PageOverlaySnapshot[];
   readonly committedOverlay: ReadonlyMap<number, number>;
   readonly committedPageCount: number | undefined;
@@ -448,7 +511,7 @@ class WalDecoding implements PreparedWal {
   get summary(): WalFrameSummary {
     return this.#state.summary;
   }
-  get frames(): readonly WalFrame[] {
+  get frames(): WalFrameList {
     return this.#state.frames;
   }
   get assembly(): WalAssembly {
@@ -559,7 +622,7 @@ class WalDecoding implements PreparedWal {
     const keyColumns = state.registry.keyColumns();
     // Tables whose main-file rows the WAL's records may need to be compared with.
     const walTables = new Set<string>();
-    for (const target of state.targets.values()) if (target.table !== undefined) walTables.add(target.table);
+    for (const table of state.targets.tables()) walTables.add(table);
     const pageCount = state.committedPageCount;
     const inViewUnchanged = (page: number, table: string): boolean =>
       !state.committedOverlay.has(page) && view.tableOfPage.get(page) === table && (pageCount === undefined || page <= pageCount);
@@ -623,7 +686,7 @@ class WalDecoding implements PreparedWal {
         if (carveFreed) freedSignatures.push(this.#freedTableOf(table)?.signature ?? null);
         tableIndex.set(table, index);
       }
-      const shared = state.frameOverlay.get(frame.frameNumber) ?? -1;
+      const shared = state.frameOverlay[frame.frameNumber] ?? -1;
       let local = -1;
       if (shared >= 0) {
         local = overlayIndex.get(shared) ?? -1;
@@ -714,7 +777,7 @@ class WalDecoding implements PreparedWal {
     return { reasons, level };
   }
 
-  async decodeFrames(pool: WorkerPool, sink: EvidenceSink, mainFreed?: MainFreedKeys): Promise<TransactionRow[]> {
+  async decodeFrames(pool: WorkerPool, sink: EvidenceSink, mainFreed?: MainFreedKeys): Promise<number> {
     await this.#prepareViewRows(pool);
     const state = this.#state;
     const registry = state.registry;
@@ -728,7 +791,20 @@ class WalDecoding implements PreparedWal {
       // Rows of each page's current version, per generation (timeline), for the events.
       const timelinePages = new Map<number, Map<number, TimelinePage>>();
       const pendingRows = new Map<number, RowSnapshot[]>();
-      const eventsOf = new Map<number, { events: readonly RowEvent[]; unexplained: number }>();
+      // A transaction's row goes to the sink once it and every transaction numbered before it
+      // have closed: transactions are runs of consecutive frames numbered in file order, so in
+      // practice each waits only for the end of the batch that closed it.
+      const output = new OrderedLogOutput(pool, sink, registry);
+      const closed = new Map<number, TransactionRow>();
+      let handedOver = 0;
+      const handOver = async (): Promise<void> => {
+        const ready: TransactionRow[] = [];
+        for (let row = closed.get(handedOver); row !== undefined; row = closed.get(handedOver)) {
+          closed.delete(handedOver++);
+          ready.push(row);
+        }
+        await output.addTransactions(ready);
+      };
       const baseRows = (pageNumber: number, table: string | undefined): RowSnapshot[] => {
         if (base === undefined || table === undefined || state.database === undefined) return [];
         const decode = registry.decodeOf(table);
@@ -737,7 +813,11 @@ class WalDecoding implements PreparedWal {
       };
       const finishTransaction = (transaction: WalTransaction): void => {
         const applied = state.transitions[transaction.transactionIndex];
-        if (applied === undefined) return;
+        state.transitions[transaction.transactionIndex] = undefined;
+        if (applied === undefined) {
+          closed.set(transaction.transactionIndex, this.#transactionRow(transaction, undefined));
+          return;
+        }
         let pages = timelinePages.get(transaction.generationIndex);
         if (pages === undefined) timelinePages.set(transaction.generationIndex, (pages = new Map()));
         const rowsOf = (ref: VersionRef, pageNumber: number, table: string | undefined): readonly RowSnapshot[] | undefined => {
@@ -763,7 +843,7 @@ class WalDecoding implements PreparedWal {
         const treesComplete = generation?.isCurrent === true && state.database !== undefined;
         const attributed = (ref: VersionRef): string | undefined => (treesComplete || ref.kind !== 'log' ? undefined : state.targets.get(ref.versionNumber)?.table);
         const changes: PageRowsChange[] = [];
-        for (const transition of applied.pages) {
+        for (const transition of applied) {
           const tableBefore = transition.ownerBefore === undefined ? attributed(transition.before) : tableOfOwner(transition.ownerBefore);
           const tableAfter = transition.ownerAfter === undefined ? attributed(transition.after) : tableOfOwner(transition.ownerAfter);
           const rowsBefore = rowsOf(transition.before, transition.pageNumber, tableBefore);
@@ -772,7 +852,7 @@ class WalDecoding implements PreparedWal {
           if (transition.change === 'written') pages.set(transition.pageNumber, { ref: transition.after, rows: rowsAfter });
         }
         const result = transactionRowEvents(changes, (table) => registry.columnsOf(table));
-        eventsOf.set(transaction.transactionIndex, { events: result.events, unexplained: result.unexplainedRowCount });
+        closed.set(transaction.transactionIndex, this.#transactionRow(transaction, { events: result.events, unexplained: result.unexplainedRowCount }));
         for (const frameNumber of transaction.frameNumbers) pendingRows.delete(frameNumber);
       };
 
@@ -782,17 +862,19 @@ class WalDecoding implements PreparedWal {
       for (let start = 0; start < frames.length; start += pageImagesPerBatch) {
         const end = Math.min(frames.length, start + pageImagesPerBatch);
         batchRanges.push({ start, end });
-        const items: { frame: WalFrame; table: string; reasons: readonly string[]; level: ConfidenceLevel }[] = [];
-        for (let index = start; index < end; index++) {
-          const frame = frames[index] as WalFrame;
-          const target = state.targets.get(frame.frameNumber);
-          if (target?.table === undefined) continue;
-          const { reasons, level } = this.#frameReasons(frame, target);
-          items.push({ frame, table: target.table, reasons, level });
-        }
-        tasks.push(() => this.#task(items, true));
+        // Built when the pool asks for the batch: a frame's reasons are text, not kept for the whole WAL.
+        tasks.push(() => {
+          const items: { frame: WalFrame; table: string; reasons: readonly string[]; level: ConfidenceLevel }[] = [];
+          for (let index = start; index < end; index++) {
+            const frame = frames.at(index) as WalFrame;
+            const target = state.targets.get(frame.frameNumber);
+            if (target?.table === undefined) continue;
+            const { reasons, level } = this.#frameReasons(frame, target);
+            items.push({ frame, table: target.table, reasons, level });
+          }
+          return this.#task(items, true);
+        });
       }
-      const output = new OrderedLogOutput(pool, sink, registry);
       await runInOrder(pool, tasks, async (result, batchIndex, task) => {
         const range = batchRanges[batchIndex] as { start: number; end: number };
         const byFrame = new Map<number, EvidenceRecord[]>();
@@ -811,7 +893,7 @@ class WalDecoding implements PreparedWal {
           byFrame.set(record.frameIndex ?? 0, list);
         }
         for (let index = range.start; index < range.end; index++) {
-          const frame = frames[index] as WalFrame;
+          const frame = frames.at(index) as WalFrame;
           const records = byFrame.get(frame.frameNumber) ?? [];
           const rows: RowSnapshot[] = [];
           const tentative = frame.label === 'uncommitted' || frame.label === 'checksum-invalid';
@@ -840,11 +922,14 @@ class WalDecoding implements PreparedWal {
         }
         const issues = freed.filterIssues(result.issues);
         if (issues.length > 0) await sink.addIssues(issues);
+        await handOver();
       });
+      await handOver();
       await output.flush();
       // Distinct freed records last, each once, with the other frames that hold it as sightings.
       await freed.flush(sink, registry);
-      return state.assembly.transactions.map((transaction) => this.#transactionRow(transaction, eventsOf.get(transaction.transactionIndex)));
+      if (handedOver !== state.assembly.transactions.length) throw new Error(`WalDecoding.decodeFrames: ${handedOver} of ${state.assembly.transactions.length} transactions handed over`);
+      return handedOver;
     } finally {
       this.#viewReader = undefined;
       base?.source.close();

@@ -290,7 +290,6 @@ function peekPageSize(source: FileSource, kind: 'wal' | 'journal'): number | und
 
 /** A database with its -wal and -journal: main file (live, then freed space) first, then WAL frames, then journal records. */
 async function scanDatabaseWithLogs(database: LogDatabase, group: InputGroup, pool: WorkerPool, sink: EvidenceSink): Promise<void> {
-  const transactions: TransactionRow[] = [];
   const wal = group.wal === undefined ? undefined : await prepareWal(group.wal, { database, hint: undefined }, sink);
   let mainFreed: MainFreedKeys | undefined;
   const logImages: LogPageImages[] = [];
@@ -302,14 +301,13 @@ async function scanDatabaseWithLogs(database: LogDatabase, group: InputGroup, po
     // Their statuses are decided against the main file's live rows (not the WAL's view).
     mainFreed = await scanFreedSpace(database.file, database.summary, database.path, sink);
     if (wal !== undefined) {
-      transactions.push(...(await wal.decodeFrames(pool, sink, mainFreed)));
+      await wal.decodeFrames(pool, sink, mainFreed);
       logImages.push(wal.pageImages());
     }
   } finally {
     wal?.close();
   }
-  if (group.journal !== undefined) transactions.push(...(await scanJournal(group.journal, { database, hint: undefined, mainFreed, onPageImages: (images) => logImages.push(images) }, pool, sink)));
-  if (transactions.length > 0) await sink.addTransactions?.(transactions);
+  if (group.journal !== undefined) await scanJournal(group.journal, { database, hint: undefined, mainFreed, onPageImages: (images) => logImages.push(images) }, pool, sink);
   await writePageVersions(sink, database.summary.location, database, logImages);
 }
 
@@ -329,16 +327,14 @@ async function scanStrayLog(file: EvidenceFile, kind: 'wal' | 'journal', pool: W
   const hint = await hints.hintFor(file, pageSize, sink);
   if (kind === 'journal') {
     let images: LogPageImages | undefined;
-    const transactions = await scanJournal(file, { database: undefined, hint, onPageImages: (found) => (images = found) }, pool, sink);
-    if (transactions.length > 0) await sink.addTransactions?.(transactions);
+    const transactionCount = await scanJournal(file, { database: undefined, hint, onPageImages: (found) => (images = found) }, pool, sink);
     if (images !== undefined) await writePageVersions(sink, file.location, undefined, [images]);
-    return transactions.length > 0;
+    return transactionCount > 0;
   }
   const wal = await prepareWal(file, { database: undefined, hint }, sink);
   if (wal === undefined) return false;
   try {
-    const transactions = await wal.decodeFrames(pool, sink);
-    if (transactions.length > 0) await sink.addTransactions?.(transactions);
+    await wal.decodeFrames(pool, sink);
     await writePageVersions(sink, file.location, undefined, [wal.pageImages()]);
   } finally {
     wal.close();

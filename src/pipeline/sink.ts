@@ -17,7 +17,11 @@ export interface EvidenceSink {
    */
   renderSpecFor?(descriptor: TableDescriptor): RenderSpec | undefined;
   addRendered?(batch: RenderedBatch): void | Promise<void>;
-  /** Optional: WAL and journal transactions (transactions.csv), after the records of their logs, in log order. */
+  /**
+   * Optional: WAL and journal transactions (transactions.csv), in log order. A WAL's rows arrive
+   * while its frames are decoded, each once its last frame's records are known, between record
+   * batches; a journal's after its records.
+   */
   addTransactions?(rows: readonly TransactionRow[]): void | Promise<void>;
   /** Optional: page versions (page-versions.csv), per database after its logs, in batches. */
   addPageVersions?(rows: readonly PageVersionRow[]): void | Promise<void>;

@@ -171,6 +171,42 @@ describe.skipIf(!hasSqlite3())('WALs written by sqlite3 (tier 2)', () => {
   });
   afterAll(() => removeDir(directory));
 
+  it('hands each transaction to the sink while later frames are still being decoded, in WAL order, once each', async () => {
+    const statements = Array.from({ length: 120 }, (_, index) => `INSERT INTO t(v) VALUES ('sale ${index}'); UPDATE t SET v = v || ' paid' WHERE id = ${1 + ((index * 7) % 40)};`);
+    const database = walCase(directory, 'streamed', `CREATE TABLE t(id INTEGER PRIMARY KEY, v TEXT);\n${rows(40, 'bulk')}\n${statements.join('\n')}`);
+    const calls: string[] = [];
+    const memory = new MemorySink();
+    const sink: EvidenceSink = {
+      addTable: (descriptor) => memory.addTable(descriptor),
+      addIssues: (issues) => memory.addIssues(issues),
+      addRecords: (records) => {
+        if (records.some((record) => record.frameIndex !== undefined)) calls.push('records');
+        memory.addRecords(records);
+      },
+      addTransactions: (transactionRows) => {
+        calls.push('transactions');
+        memory.addTransactions(transactionRows);
+      },
+    };
+    const pool = new WorkerPool(0);
+    try {
+      await scanInputs([database], pool, sink);
+    } finally {
+      await pool.close();
+    }
+    const frameCount = Math.max(...memory.records.flatMap((record) => (record.frameIndex === undefined ? [] : [record.frameIndex])));
+    expect(frameCount).toBeGreaterThan(3 * 32);
+    // Rows arrive between record batches, not all after the last one.
+    expect(calls.indexOf('transactions')).toBeLessThan(calls.lastIndexOf('records'));
+    expect(calls.filter((call) => call === 'transactions').length).toBeGreaterThan(2);
+    expect(memory.transactions.map((row) => row.sequence)).toEqual(memory.transactions.map((_, index) => index + 1));
+    expect(memory.transactions.length).toBeGreaterThanOrEqual(241);
+    // Every committed transaction after the bulk load: one insert and one update each.
+    const small = memory.transactions.slice(-240);
+    expect(small.every((row) => row.insertCount + row.updateCount === 1)).toBe(true);
+    expect(small.filter((row) => row.insertCount === 1)).toHaveLength(120);
+  });
+
   it('several checkpoints and restarts: stale generations decoded with older row versions; committed view equals sqlite3', async () => {
     const database = walCase(
       directory,

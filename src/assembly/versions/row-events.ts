@@ -15,6 +15,7 @@
 import { createHash } from 'node:crypto';
 import type { EvidenceRecord, SqlText, StorageClass } from '../../evidence/record.js';
 import { formatOffset } from '../../bytes/offsets.js';
+import { detached, detachedValues } from '../../evidence/detach.js';
 
 /** One row as a page version holds it. */
 export interface RowSnapshot {
@@ -106,7 +107,9 @@ export function rowKey(record: Pick<EvidenceRecord, 'rowid' | 'values' | 'table'
 export function rowSnapshot(record: EvidenceRecord, keyColumns: KeyColumns, source: string): RowSnapshot | undefined {
   const key = rowKey(record, keyColumns);
   if (key === undefined) return undefined;
-  return { table: record.table, key, fingerprint: recordFingerprint(record), types: record.types, values: record.values, source, offsetInPage: record.offsetInPage };
+  // Snapshots outlive the record's batch (they are kept until the page's next version): their
+  // strings must not pin the batch's text.
+  return { table: record.table, key: detached(key), fingerprint: detached(recordFingerprint(record)), types: record.types, values: detachedValues(record.values), source, offsetInPage: record.offsetInPage };
 }
 
 /** Orders keys: rowids numerically (exactly, up to 64 bits), other keys as text. */
