@@ -5,13 +5,29 @@
 //
 // Usage: npm run build && node bench/wal.js            (also run at the end of `npm run bench`)
 // Environment: EXHUME_BENCH_WAL_TRANSACTIONS (pairs of small transactions after the bulk load, default 5000).
-// Child mode (one measured run): node bench/wal.js --child DATABASE WORKERS
+// Child mode (one measured run): node bench/wal.js --child DATABASE WORKERS [--heap]
+// --heap (0 workers: in-process): also the peak of the heap still reachable after a full
+// collection, sampled every 50 sink calls (what the decode holds, without collector headroom).
 import { existsSync, rmSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { best, ensureDataDirectory, machine, sqlite, timed } from './lib.js';
 
 if (process.argv[2] === '--child') {
-  const [databasePath, workersText] = process.argv.slice(3);
+  const [databasePath, workersText, heapFlag] = process.argv.slice(3);
+  let collect;
+  if (heapFlag === '--heap') {
+    const v8 = await import('node:v8');
+    const vm = await import('node:vm');
+    v8.setFlagsFromString('--expose-gc');
+    collect = vm.runInNewContext('gc');
+  }
+  let sinkCalls = 0;
+  let peakRetained = 0;
+  const sample = () => {
+    if (collect === undefined || ++sinkCalls % 50 !== 0) return;
+    collect();
+    peakRetained = Math.max(peakRetained, process.memoryUsage().heapUsed);
+  };
   const { expandInputs } = await import('../dist/src/sources/inputs.js');
   const { WorkerPool } = await import('../dist/src/pool/pool.js');
   const { scanGroups } = await import('../dist/src/pipeline/scan.js');
@@ -24,6 +40,7 @@ if (process.argv[2] === '--child') {
   const sink = {
     addTable() {},
     addRecords(batch) {
+      sample();
       records += batch.length;
       for (const record of batch) if (record.frameIndex !== undefined) walRecords++;
     },
@@ -31,6 +48,7 @@ if (process.argv[2] === '--child') {
       for (const problem of batch) if (problem.code === 'wal.decoded') frames = problem.details.frameCount;
     },
     addTransactions(rows) {
+      sample();
       transactions += rows.length;
       for (const row of rows) events += row.events?.length ?? 0;
     },
@@ -42,7 +60,7 @@ if (process.argv[2] === '--child') {
   const cpu = process.cpuUsage(cpuBefore);
   await pool.close();
   process.stdout.write(
-    `${JSON.stringify({ frames, records, walRecords, transactions, events, milliseconds, cpuMilliseconds: (cpu.user + cpu.system) / 1000, maxRssMb: process.resourceUsage().maxRSS / 1024 })}\n`,
+    `${JSON.stringify({ frames, records, walRecords, transactions, events, milliseconds, cpuMilliseconds: (cpu.user + cpu.system) / 1000, maxRssMb: process.resourceUsage().maxRSS / 1024, ...(collect === undefined ? {} : { peakRetainedMb: peakRetained / 1048576 }) })}\n`,
   );
   process.exit(0);
 }
@@ -101,4 +119,8 @@ for (const workers of [1, 2]) {
       `peak RSS ${run.peakRssMb?.toFixed(0) ?? run.maxRssMb.toFixed(0)} MB`,
   );
 }
+// Retained heap (in-process, sampled after full collections): slower, measured once.
+const heapRun = timed(process.execPath, [new URL(import.meta.url).pathname, '--child', databasePath, '0', '--heap']);
+const heap = { ...heapRun, ...JSON.parse(heapRun.stdout) };
+lines.push(`retained heap, in-process (0 workers), peak after full collections: ${heap.peakRetainedMb.toFixed(0)} MB; peak RSS of that run ${heap.peakRssMb?.toFixed(0) ?? heap.maxRssMb.toFixed(0)} MB`);
 process.stdout.write(`${lines.join('\n')}\n`);

@@ -23,7 +23,7 @@ import type { FreedRecord } from '../recovery/freed/build-record.js';
 import { tableDecodeInfo, unknownTable } from '../recovery/table-info.js';
 import type { BtreeOwner } from '../assembly/versions/btree-ownership.js';
 import { BtreeOwnership, ownersFromSchema } from '../assembly/versions/btree-ownership.js';
-import type { KeyColumns, RowSnapshot } from '../assembly/versions/row-events.js';
+import type { KeyColumns, RowIdentity, RowSnapshot } from '../assembly/versions/row-events.js';
 import { rowSnapshot } from '../assembly/versions/row-events.js';
 import type { PageImageWork } from '../assembly/versions/page-images.js';
 import { recordStatusCode, stampLocators } from '../assembly/versions/page-images.js';
@@ -300,7 +300,7 @@ export async function runInOrder(pool: WorkerPool, tasks: readonly (() => Task)[
  * database no longer has. `tentative` records (never committed, or lost to a checksum break) are
  * `unknown` unless they equal the live row.
  */
-export function statusAgainst(current: ReadonlyMap<string, ReadonlyMap<string, string>>, row: RowSnapshot | undefined, tentative: boolean, absentStatus: RecordStatus = RecordStatus.deleted): RecordStatus {
+export function statusAgainst(current: ReadonlyMap<string, ReadonlyMap<string, string>>, row: RowIdentity | undefined, tentative: boolean, absentStatus: RecordStatus = RecordStatus.deleted): RecordStatus {
   if (row === undefined) return RecordStatus.unknown;
   const live = current.get(row.table)?.get(row.key);
   if (live === undefined) return tentative ? RecordStatus.unknown : absentStatus;

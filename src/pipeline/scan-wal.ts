@@ -46,7 +46,7 @@ import type { ConfidenceLevel, PageImageWork, PageOverlaySnapshot } from '../ass
 import type { LogPageVersion, PageTransition, VersionRef } from '../assembly/versions/page-timeline.js';
 import { PageTimeline } from '../assembly/versions/page-timeline.js';
 import type { PageRowsChange, RowEvent, RowSnapshot } from '../assembly/versions/row-events.js';
-import { rowSnapshot, transactionRowEvents } from '../assembly/versions/row-events.js';
+import { rowIdentity, rowSnapshot, transactionRowEvents } from '../assembly/versions/row-events.js';
 import { commonFieldCount, matchTableByShape, tableLeafShapes } from '../assembly/versions/shape-match.js';
 import type { ByteSource } from '../sources/byte-source.js';
 import { evidencePath, evidenceStart, openEvidence } from '../sources/inputs.js';
@@ -579,7 +579,7 @@ class WalDecoding implements PreparedWal {
     }
     await runInOrder(pool, tasks, async (result) => {
       for (const record of result.records) {
-        const row = rowSnapshot(record, keyColumns, '');
+        const row = rowIdentity(record, keyColumns);
         if (row !== undefined) this.#viewRowsOf(row.table).set(row.key, row.fingerprint);
       }
     });
@@ -649,14 +649,13 @@ class WalDecoding implements PreparedWal {
         records.forEach((record, index) => {
           if (inViewUnchanged(record.pageNumber, record.table)) {
             if (walTables.has(record.table)) {
-              const row = rowSnapshot(record, keyColumns, '');
+              const row = rowIdentity(record, keyColumns);
               if (row !== undefined) this.#viewRowsOf(row.table).set(row.key, row.fingerprint);
             }
             out[index] = record;
             return;
           }
-          const row = rowSnapshot(record, keyColumns, '');
-          out[index] = withStatus(record, statusAgainst(this.#viewRows, row, false));
+          out[index] = withStatus(record, statusAgainst(this.#viewRows, rowIdentity(record, keyColumns), false));
         });
         await sink.addRecords(out);
       },

@@ -104,6 +104,15 @@ export function rowKey(record: Pick<EvidenceRecord, 'rowid' | 'values' | 'table'
   return JSON.stringify(columns.map((column) => record.values[column] ?? null));
 }
 
+/** What a committed view keeps of a row (table, key, fingerprint), its strings detached from the record's batch. */
+export type RowIdentity = Pick<RowSnapshot, 'table' | 'key' | 'fingerprint'>;
+
+export function rowIdentity(record: EvidenceRecord, keyColumns: KeyColumns): RowIdentity | undefined {
+  const key = rowKey(record, keyColumns);
+  if (key === undefined) return undefined;
+  return { table: record.table, key: detached(key), fingerprint: detached(recordFingerprint(record)) };
+}
+
 export function rowSnapshot(record: EvidenceRecord, keyColumns: KeyColumns, source: string): RowSnapshot | undefined {
   const key = rowKey(record, keyColumns);
   if (key === undefined) return undefined;
