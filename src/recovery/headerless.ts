@@ -21,7 +21,7 @@ import { ClassBit, classBitOfSerialType, indexSignature, inferredSignature, with
 import { RecordState, RecordStatus } from '../evidence/record.js';
 import type { Issue } from '../issues/issue.js';
 import type { SourcePath } from '../provenance/path.js';
-import { pagePath, walkBtree } from '../formats/sqlite/btree.js';
+import { interiorChildPageNumbers, pagePath, walkBtree } from '../formats/sqlite/btree.js';
 import type { TextEncoding } from '../formats/sqlite/layout.js';
 import { PageType } from '../formats/sqlite/layout.js';
 import type { PageReader } from '../formats/sqlite/page-reader.js';
@@ -249,35 +249,111 @@ function trunkListOf(page: Uint8Array, pageNumber: number, pageCount: number, us
  * already read every page (trunkListOf with leaves required); otherwise every page is read here.
  * Returns the trunks in page order and the leaf pages they list.
  */
-export function freelistTrunksOf(reader: PageReader, usableSize: number, candidates?: ReadonlyMap<number, TrunkList>): { trunks: number[]; leaves: Set<number> } {
+export function freelistTrunksOf(reader: PageReader, usableSize: number, candidates?: ReadonlyMap<number, TrunkList>, links?: PageLinks): FreelistFound {
   const pageCount = reader.pageCount;
   const listAt = (pageNumber: number, requireLeaves: boolean): TrunkList | undefined => {
     const page = reader.readPage(pageNumber);
     return page === undefined ? undefined : trunkListOf(page, pageNumber, pageCount, usableSize, requireLeaves);
   };
-  const trunks = new Map<number, readonly number[]>();
-  const pending: number[] = [];
-  const take = (pageNumber: number, list: TrunkList): void => {
-    trunks.set(pageNumber, list.leaves);
-    if (list.next !== 0) pending.push(list.next);
-  };
-  if (candidates !== undefined) for (const [pageNumber, list] of [...candidates].sort((a, b) => a[0] - b[0])) take(pageNumber, list);
+  const firstKind = new Map<number, TrunkList>();
+  if (candidates !== undefined) for (const [pageNumber, list] of [...candidates].sort((a, b) => a[0] - b[0])) firstKind.set(pageNumber, list);
   else {
     for (let pageNumber = 2; pageNumber <= pageCount; pageNumber++) {
       const list = listAt(pageNumber, true);
-      if (list !== undefined) take(pageNumber, list);
+      if (list !== undefined) firstKind.set(pageNumber, list);
     }
   }
-  // Trunks named as the next trunk by another (bounded: each page is taken at most once).
-  while (pending.length > 0) {
-    const pageNumber = pending.pop() as number;
-    if (trunks.has(pageNumber)) continue;
-    const list = listAt(pageNumber, false);
-    if (list !== undefined) take(pageNumber, list);
+  const rejected: RejectedTrunk[] = [];
+  const excluded = new Set<number>();
+  // Each round excludes at least one trunk; a cascade longer than the limit (hostile pages) ends
+  // with no trunk believed at all.
+  for (let round = 0; ; round++) {
+    const trunks = new Map<number, readonly number[]>();
+    const pending: number[] = [];
+    const take = (pageNumber: number, list: TrunkList): void => {
+      trunks.set(pageNumber, list.leaves);
+      if (list.next !== 0) pending.push(list.next);
+    };
+    for (const [pageNumber, list] of firstKind) if (!excluded.has(pageNumber)) take(pageNumber, list);
+    // Trunks named as the next trunk by another (bounded: each page is taken at most once).
+    while (pending.length > 0) {
+      const pageNumber = pending.pop() as number;
+      if (trunks.has(pageNumber) || excluded.has(pageNumber)) continue;
+      const list = listAt(pageNumber, false);
+      if (list !== undefined) take(pageNumber, list);
+    }
+    const leaves = new Set<number>();
+    for (const listed of trunks.values()) for (const leaf of listed) if (!trunks.has(leaf)) leaves.add(leaf);
+    const conflicts = links === undefined ? [] : trunkConflicts(trunks, leaves, links, reader);
+    if (conflicts.length === 0) return { trunks: [...trunks.keys()].sort((a, b) => a - b), leaves, rejected, gaveUp: false };
+    if (round >= maximumTrunkRejectionRounds) return { trunks: [], leaves: new Set(), rejected: [...rejected, ...conflicts], gaveUp: true };
+    for (const conflict of conflicts) {
+      excluded.add(conflict.trunkPageNumber);
+      rejected.push(conflict);
+    }
   }
-  const leaves = new Set<number>();
-  for (const listed of trunks.values()) for (const leaf of listed) if (!trunks.has(leaf)) leaves.add(leaf);
-  return { trunks: [...trunks.keys()].sort((a, b) => a - b), leaves };
+}
+
+/** What the pages that are not free point to: interior pages' children and the overflow chains of leaf cells. */
+export interface PageLinks {
+  /** Interior page → its children. */
+  readonly childrenOf: ReadonlyMap<number, readonly number[]>;
+  /** Table-leaf page → the first overflow page of each of its cells that overflow. */
+  readonly overflowOf: ReadonlyMap<number, readonly number[]>;
+}
+
+export interface RejectedTrunk {
+  readonly trunkPageNumber: number;
+  /** The page it names (itself or a listed leaf) that a page in use points to. */
+  readonly linkedPageNumber: number;
+  /** The interior or leaf page (not free) that points to it. */
+  readonly byPageNumber: number;
+}
+
+export interface FreelistFound {
+  readonly trunks: number[];
+  readonly leaves: Set<number>;
+  /** Pages whose first bytes read as a trunk list but that list (or are) pages still in use. */
+  readonly rejected: readonly RejectedTrunk[];
+  /** Rejections kept cascading past `maximumTrunkRejectionRounds`: no trunk is believed. */
+  readonly gaveUp: boolean;
+}
+
+/** Rounds of trunk rejection (each may free pages whose links reject more) before none is believed. */
+export const maximumTrunkRejectionRounds = 64;
+
+/**
+ * Trunks that cannot be free: the trunk itself, or a leaf it lists, is a child of an interior page
+ * that is not free, or a page of an overflow chain a cell of a leaf that is not free starts. (A
+ * binary overflow page or a BLOB can start with bytes that read as a trunk list.)
+ */
+function trunkConflicts(trunks: ReadonlyMap<number, readonly number[]>, leaves: ReadonlySet<number>, links: PageLinks, reader: PageReader): RejectedTrunk[] {
+  const isFree = (pageNumber: number): boolean => trunks.has(pageNumber) || leaves.has(pageNumber);
+  const inUseBy = new Map<number, number>();
+  const note = (pageNumber: number, by: number): void => {
+    if (!inUseBy.has(pageNumber)) inUseBy.set(pageNumber, by);
+  };
+  for (const [interior, children] of links.childrenOf) if (!isFree(interior)) for (const child of children) note(child, interior);
+  for (const [leaf, heads] of links.overflowOf) {
+    if (isFree(leaf)) continue;
+    for (const head of heads) {
+      // Bounded by the page count, and loop-safe.
+      const seen = new Set<number>();
+      for (let pageNumber = head; pageNumber >= 2 && pageNumber <= reader.pageCount && !seen.has(pageNumber); ) {
+        seen.add(pageNumber);
+        note(pageNumber, leaf);
+        const page = reader.readPage(pageNumber);
+        if (page === undefined || page.length < 4) break;
+        pageNumber = u32beUnchecked(page, 0);
+      }
+    }
+  }
+  const conflicts: RejectedTrunk[] = [];
+  for (const [trunk, listed] of [...trunks].sort((a, b) => a[0] - b[0])) {
+    const linked = [trunk, ...listed].find((pageNumber) => inUseBy.has(pageNumber));
+    if (linked !== undefined) conflicts.push({ trunkPageNumber: trunk, linkedPageNumber: linked, byPageNumber: inUseBy.get(linked) as number });
+  }
+  return conflicts;
 }
 
 /**
@@ -286,7 +362,8 @@ export function freelistTrunksOf(reader: PageReader, usableSize: number, candida
  * grouped into table shapes, the shapes named from `schema` when exactly one table fits, and the
  * free space of each page carved with the signature of the shape most of its cells belong to.
  * Issues: `sqlite.headerless.shape-ambiguous` (several schema tables fit a shape),
- * `sqlite.headerless.encoding-guessed` (info), `sqlite.headerless.freelist-found` (info: trunks
+ * `sqlite.headerless.encoding-guessed` (info), `sqlite.headerless.freelist-rejected` (info: pages
+ * that read as trunk lists but name pages in use), `sqlite.headerless.freelist-found` (info: trunks
  * recognised, their pages carved as freed), and the carvers' issues.
  */
 export function recoverHeaderless(reader: PageReader, databasePath: SourcePath, databaseName: string, options: { readonly schema?: SchemaFile; readonly encoding?: TextEncoding } = {}): HeaderlessRecovery {
@@ -296,11 +373,18 @@ export function recoverHeaderless(reader: PageReader, databasePath: SourcePath, 
   const textSamples: Uint8Array[] = [];
   const leafPages: number[] = [];
   const trunkCandidates = new Map<number, TrunkList>();
+  // What pages point to, to reject "trunks" that list pages still in use (freelistTrunksOf).
+  const childrenOf = new Map<number, readonly number[]>();
+  const overflowOf = new Map<number, number[]>();
   for (let pageNumber = 1; pageNumber <= reader.pageCount; pageNumber++) {
     const page = reader.readPage(pageNumber);
     if (page !== undefined && pageNumber >= 2) {
       const trunk = trunkListOf(page, pageNumber, reader.pageCount, usableSize, true);
       if (trunk !== undefined) trunkCandidates.set(pageNumber, trunk);
+      if (page.length >= usableSize && (page[0] === PageType.tableInterior || page[0] === PageType.indexInterior) && isPlausibleBtreePage(page, 0, usableSize, pagePath(databasePath, pageNumber, reader.pageSize))) {
+        const children = interiorChildPageNumbers(page, 0, usableSize);
+        if (children !== undefined && children.length > 0) childrenOf.set(pageNumber, children);
+      }
     }
     if (page === undefined || page.length < usableSize || page[0] !== PageType.tableLeaf) continue;
     const path = pagePath(databasePath, pageNumber, reader.pageSize);
@@ -311,6 +395,11 @@ export function recoverHeaderless(reader: PageReader, databasePath: SourcePath, 
     for (const offset of parsed.value.cellOffsetsInPage) {
       const cell = parsePayloadCell(page, 0, offset, usableSize, 'table-leaf');
       if (!cell.ok) continue;
+      if (cell.cell.firstOverflowPageNumber !== 0) {
+        const heads = overflowOf.get(pageNumber) ?? [];
+        heads.push(cell.cell.firstOverflowPageNumber);
+        overflowOf.set(pageNumber, heads);
+      }
       const end = cell.cell.localPayloadStartInPage + Math.min(cell.cell.localPayloadSize, cell.cell.payloadSize);
       const header = parseRecordHeader(page, cell.cell.localPayloadStartInPage, end);
       if (!header.ok) continue;
@@ -326,7 +415,20 @@ export function recoverHeaderless(reader: PageReader, databasePath: SourcePath, 
     }
   }
   // Pages a surviving freelist trunk lists are free: their cells are freed rows, not orphans.
-  const freelist = freelistTrunksOf(reader, usableSize, trunkCandidates);
+  const freelist = freelistTrunksOf(reader, usableSize, trunkCandidates, { childrenOf, overflowOf });
+  if (freelist.rejected.length > 0) {
+    const named = freelist.rejected.slice(0, 8).map((entry) => `page ${entry.trunkPageNumber} (names page ${entry.linkedPageNumber}, which page ${entry.byPageNumber} points to)`);
+    issues.push(
+      issue(
+        'sqlite.headerless.freelist-rejected',
+        'info',
+        databasePath,
+        0,
+        `${databaseName}: header lost; ${freelist.rejected.length} page(s) whose first bytes read as a freelist trunk list name pages still in use, so they are not taken as free: ${named.join('; ')}${freelist.rejected.length > 8 ? '; …' : ''}${freelist.gaveUp ? `; rejections kept cascading past ${maximumTrunkRejectionRounds} rounds, so no page is taken as a freelist trunk` : ''}`,
+        { rejected: freelist.rejected.length, gaveUp: freelist.gaveUp },
+      ),
+    );
+  }
   const encoding = options.encoding ?? inferEncoding(textSamples);
   if (options.encoding === undefined && encoding !== 1) {
     issues.push(issue('sqlite.headerless.encoding-guessed', 'info', databasePath, 0, `${databaseName}: header lost; text decoded as ${encoding === 2 ? 'UTF-16le' : 'UTF-16be'} (zero bytes in ${textSamples.length} sampled text values)`));

@@ -16,8 +16,7 @@
  */
 import { formatOffset } from '../../bytes/offsets.js';
 import { PageType } from '../../formats/sqlite/layout.js';
-import { parsePayloadCell, parseTableInteriorCell } from '../../formats/sqlite/parse-cell.js';
-import { parseBtreePage } from '../../formats/sqlite/parse-page.js';
+import { interiorChildPageNumbers } from '../../formats/sqlite/btree.js';
 import type { SourcePath } from '../../provenance/path.js';
 import { extendPath } from '../../provenance/path.js';
 import type { BtreePageHit } from '../../scanning/hits.js';
@@ -56,22 +55,6 @@ function isTableType(type: number): boolean {
   return type === PageType.tableInterior || type === PageType.tableLeaf;
 }
 
-/** Child page numbers of an interior page (left children in cell order, then the right-most child). */
-export function interiorChildren(page: Uint8Array, pageType: number, usableSize: number, path: SourcePath): number[] {
-  const parsed = parseBtreePage(page, 0, 0, usableSize, path);
-  if (parsed.kind !== 'parsed') return [];
-  const children: number[] = [];
-  for (const offset of parsed.value.cellOffsetsInPage) {
-    const child = pageType === PageType.tableInterior ? parseTableInteriorCell(page, 0, offset, usableSize)?.leftChildPageNumber : (() => {
-      const cell = parsePayloadCell(page, 0, offset, usableSize, 'index-interior');
-      return cell.ok ? cell.cell.leftChildPageNumber : undefined;
-    })();
-    if (child !== undefined && child > 0) children.push(child);
-  }
-  if (parsed.value.rightChildPageNumber > 0) children.push(parsed.value.rightChildPageNumber);
-  return children;
-}
-
 /**
  * Finds header-less databases among orphan pages. Returns them (strongest evidence first) and
  * the orphan pages none of them holds.
@@ -84,7 +67,7 @@ export function reassembleOrphans(orphans: readonly BtreePageHit[], source: Byte
   const childrenOf = new Map<number, number[]>();
   for (const interior of interiors) {
     const pageSize = interior.pageSize;
-    const children = interiorChildren(source.read(interior.imageOffset, pageSize), interior.pageType, pageSize, imagePath);
+    const children = (interiorChildPageNumbers(source.read(interior.imageOffset, pageSize), 0, pageSize) ?? []).filter((child) => child > 0);
     childrenOf.set(interior.imageOffset, children);
     if (children.length * orphans.length > reassemblyLimits.maximumComparisonsPerInteriorPage) continue;
     // Votes for the interior page's own page number n: a child c found at offset X means n = c − (X − offset) / size.

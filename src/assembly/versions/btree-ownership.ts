@@ -12,14 +12,8 @@
  * Pure: page images come in as bytes (`applyPage`) or through a PageReader (`addTree`).
  */
 import { maximumBtreeDepth } from '../../bytes/limits.js';
-import { u32beUnchecked } from '../../bytes/read.js';
-import { headerOffsetOf } from '../../formats/sqlite/btree.js';
-import { PageType } from '../../formats/sqlite/layout.js';
+import { headerOffsetOf, interiorChildPageNumbers } from '../../formats/sqlite/btree.js';
 import type { PageReader } from '../../formats/sqlite/page-reader.js';
-import { parsePayloadCell } from '../../formats/sqlite/parse-cell.js';
-import { parseBtreePage } from '../../formats/sqlite/parse-page.js';
-import type { SourcePath } from '../../provenance/path.js';
-import { filePath } from '../../provenance/path.js';
 import type { SchemaEntry } from '../../recovery/database.js';
 
 export interface BtreeOwner {
@@ -33,30 +27,12 @@ export interface BtreeOwner {
 
 export const sqliteSchemaOwner: BtreeOwner = { name: 'sqlite_schema', kind: 'table', tableName: 'sqlite_schema', rootPageNumber: 1 };
 
-/** Only used to satisfy parseBtreePage's issue paths; its issues are never reported from here. */
-const scratchPath: SourcePath = filePath('ownership');
-
 /**
  * Child page numbers of an interior b-tree page (left children in cell order, then the right-most
- * child); undefined for any other page (leaf, overflow, freelist, garbage).
+ * child), or undefined when the page is not an interior page; page 1's b-tree header is at 100.
  */
 export function interiorChildren(page: Uint8Array, pageNumber: number, usableSize: number): number[] | undefined {
-  const headerOffset = headerOffsetOf(pageNumber);
-  const type = page[headerOffset];
-  if (type !== PageType.tableInterior && type !== PageType.indexInterior) return undefined;
-  const parsed = parseBtreePage(page, 0, headerOffset, usableSize, scratchPath);
-  if (parsed.kind !== 'parsed') return undefined;
-  const children: number[] = [];
-  for (const cellOffset of parsed.value.cellOffsetsInPage) {
-    if (type === PageType.tableInterior) {
-      if (cellOffset + 4 <= page.length) children.push(u32beUnchecked(page, cellOffset));
-    } else {
-      const cell = parsePayloadCell(page, 0, cellOffset, usableSize, 'index-interior');
-      if (cell.ok) children.push(cell.cell.leftChildPageNumber);
-    }
-  }
-  if (parsed.value.rightChildPageNumber !== 0) children.push(parsed.value.rightChildPageNumber);
-  return children;
+  return interiorChildPageNumbers(page, headerOffsetOf(pageNumber), usableSize);
 }
 
 /** Root pages named by schema rows (tables and indexes with a b-tree), sqlite_schema at page 1. */

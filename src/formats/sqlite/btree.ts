@@ -39,6 +39,32 @@ export function headerOffsetOf(pageNumber: number): number {
   return pageNumber === 1 ? 100 : 0;
 }
 
+/** Only satisfies parseBtreePage's issue paths in `interiorChildPageNumbers`; its issues are never reported. */
+const childListPath: SourcePath = { layer: { kind: 'file', location: 'interior-children' }, parent: null };
+
+/**
+ * Child page numbers an interior b-tree page names (left children in cell order, then the
+ * right-most child), as stored (0 included); undefined when the bytes at `headerOffset` (100 on
+ * page 1, else 0) are not an interior page that parses. Pure, bounded by the cell count.
+ */
+export function interiorChildPageNumbers(page: Uint8Array, headerOffset: number, usableSize: number): number[] | undefined {
+  const type = page[headerOffset];
+  if (type !== PageTypes.tableInterior && type !== PageTypes.indexInterior) return undefined;
+  const parsed = parseBtreePage(page, 0, headerOffset, usableSize, childListPath);
+  if (parsed.kind !== 'parsed') return undefined;
+  const children: number[] = [];
+  for (const cellOffset of parsed.value.cellOffsetsInPage) {
+    if (type === PageTypes.tableInterior) {
+      if (cellOffset + 4 <= page.length) children.push(u32beUnchecked(page, cellOffset));
+    } else {
+      const cell = parsePayloadCell(page, 0, cellOffset, usableSize, 'index-interior');
+      if (cell.ok) children.push(cell.cell.leftChildPageNumber);
+    }
+  }
+  if (parsed.value.rightChildPageNumber !== 0) children.push(parsed.value.rightChildPageNumber);
+  return children;
+}
+
 /**
  * Walks the b-tree rooted at `rootPageNumber`. `visited` may be shared across walks of one database
  * so that two trees claiming the same page are reported (`sqlite.btree.page-shared`).

@@ -3,10 +3,10 @@
  * named by a `--schema` file when exactly one of its tables fits, and the freed space of the
  * orphan pages is carved with the shape's signature.
  */
-import { readFileSync, writeFileSync } from 'node:fs';
+import { readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { freelistTrunksOf, inferEncoding, inferTableShapes, tablesFittingShape } from '../../../src/recovery/headerless.js';
+import { freelistTrunksOf, inferEncoding, inferTableShapes, maximumTrunkRejectionRounds, tablesFittingShape } from '../../../src/recovery/headerless.js';
 import { MemorySource } from '../../../src/sources/byte-source.js';
 import { SourcePageReader } from '../../../src/sources/page-reader.js';
 import { recoverDatabase } from '../../../src/recovery/freed/recover-database.js';
@@ -93,6 +93,49 @@ describe('freelist trunks without the header', () => {
     );
     expect(found.trunks).toEqual([6, 7]);
     expect([...found.leaves].sort((a, b) => a - b)).toEqual([8, 9]);
+  });
+
+  it('rejects a "trunk" that lists, or is, a page still in use: a child of an interior page or a page of an overflow chain that are not free', () => {
+    // 2 lists 5 and 6, but interior page 4 (not free) names 5 as its child. 3 is on the overflow
+    // chain 10 → 3 of a cell on leaf 9. 11 is a trunk nothing contradicts.
+    const reader = readerOf(14, { 2: [0, 2, 5, 6], 3: [0, 1, 8], 10: [3], 11: [0, 1, 12] });
+    const found = freelistTrunksOf(reader, pageSize, undefined, { childrenOf: new Map([[4, [5, 7]]]), overflowOf: new Map([[9, [10]]]) });
+    expect(found.trunks).toEqual([11]);
+    expect([...found.leaves]).toEqual([12]);
+    expect(found.rejected).toEqual([
+      { trunkPageNumber: 2, linkedPageNumber: 5, byPageNumber: 4 },
+      { trunkPageNumber: 3, linkedPageNumber: 3, byPageNumber: 9 },
+    ]);
+    expect(found.gaveUp).toBe(false);
+    // An interior page that a believed trunk lists is free itself: its children do not count.
+    expect(freelistTrunksOf(readerOf(8, { 2: [0, 2, 4, 5] }), pageSize, undefined, { childrenOf: new Map([[4, [5]]]), overflowOf: new Map() }).trunks).toEqual([2]);
+  });
+
+  it('rejections that free interior pages whose children reject further trunks end after a bounded number of rounds, with no trunk believed', () => {
+    // Trunk T(i) lists interior page I(i) and page A(i); I(i) names A(i + 1) as its child; page X,
+    // in use, names A(0). Rejecting T(i) makes I(i) a page in use, which rejects T(i + 1).
+    const chains = maximumTrunkRejectionRounds + 6;
+    const trunk = (i: number): number => 2 + 3 * i;
+    const interior = (i: number): number => 3 + 3 * i;
+    const listed = (i: number): number => 4 + 3 * i;
+    const words: Record<number, number[]> = {};
+    const childrenOf = new Map<number, number[]>();
+    for (let i = 0; i < chains; i++) {
+      words[trunk(i)] = [0, 2, interior(i), listed(i)];
+      childrenOf.set(interior(i), [listed(i + 1)]);
+    }
+    const x = trunk(chains);
+    childrenOf.set(x, [listed(0)]);
+    const found = freelistTrunksOf(readerOf(x + 1, words), pageSize, undefined, { childrenOf, overflowOf: new Map() });
+    expect(found.gaveUp).toBe(true);
+    expect(found.trunks).toEqual([]);
+    expect(found.leaves.size).toBe(0);
+    // Short cascades end with every trunk rejected one by one.
+    const short = new Map([...childrenOf].filter(([page]) => page !== interior(4)));
+    const settled = freelistTrunksOf(readerOf(x + 1, words), pageSize, undefined, { childrenOf: short, overflowOf: new Map() });
+    expect(settled.gaveUp).toBe(false);
+    expect(settled.rejected.map((entry) => entry.trunkPageNumber)).toEqual([0, 1, 2, 3, 4].map(trunk));
+    expect(settled.trunks).toEqual(Array.from({ length: chains - 5 }, (_, i) => trunk(i + 5)));
   });
 
   it('finds nothing in zeroed or random pages', () => {
@@ -242,5 +285,57 @@ WITH RECURSIVE c(x) AS (SELECT 1 UNION ALL SELECT x+1 FROM c WHERE x<300) INSERT
       expect(table?.live.every((record) => record.confidence.reasons[0]?.includes('reached from root page') === true)).toBe(true);
     }
     expect(result.tables.find((entry) => entry.name === 'sqlite_schema')?.live.length ?? 0).toBeGreaterThan(0);
+  });
+
+  it('a BLOB whose last overflow page reads as a trunk list naming live leaves: not taken as free, every live row stays live', () => {
+    const path = join(directory, 'blob-trunk.db');
+    const blobSize = 3000;
+    const build = (blob: Uint8Array): void => {
+      rmSync(path, { force: true });
+      runSqlite(
+        path,
+        `PRAGMA page_size=1024; ${schemaSql.split('\n')[1]}
+CREATE TABLE attachment (id INTEGER PRIMARY KEY, body BLOB);
+WITH RECURSIVE c(x) AS (SELECT 1 UNION ALL SELECT x+1 FROM c WHERE x<600) INSERT INTO trans_record SELECT x, 'A1B2C3D4', printf('%06d', x), x*7, 'memo ' || x FROM c;
+INSERT INTO attachment (body) VALUES (X'${Buffer.from(blob).toString('hex')}');`,
+      );
+    };
+    const pagesOf = (name: string, type: string): number[] =>
+      runSqlite(path, `SELECT pageno FROM dbstat WHERE name = '${name}' AND pagetype = '${type}' ORDER BY pageno;`)
+        .trim()
+        .split('\n')
+        .map(Number)
+        .filter((pageNumber) => pageNumber > 0); // the PRAGMA runSqlite starts with prints a 0
+    build(new Uint8Array(blobSize));
+    // The engine says which pages are the ledger's live leaves (its root is interior).
+    const leaves = pagesOf('trans_record', 'leaf');
+    expect(leaves.length).toBeGreaterThan(10);
+    expect(pagesOf('trans_record', 'internal').length).toBeGreaterThan(0);
+    // A 3,004-byte payload keeps 964 bytes in its cell and fills two overflow pages of 1,020
+    // bytes: the last one's content (after its 4-byte zero next pointer) is the BLOB from byte 1,980.
+    const blob = new Uint8Array(blobSize);
+    const view = new DataView(blob.buffer);
+    const named = leaves.slice(2, 8);
+    view.setUint32(1980, named.length);
+    named.forEach((leaf, index) => view.setUint32(1984 + 4 * index, leaf));
+    build(blob);
+    expect(pagesOf('trans_record', 'leaf')).toEqual(leaves);
+    const overflow = pagesOf('attachment', 'overflow');
+    const bytes = readFileSync(path);
+    const last = overflow.find((page) => bytes.readUInt32BE((page - 1) * 1024) === 0) as number;
+    expect(bytes.subarray((last - 1) * 1024, (last - 1) * 1024 + 8 + 4 * named.length)).toEqual(Buffer.from([0, 0, 0, 0, ...blob.subarray(1980, 1984 + 4 * named.length)]));
+    const ledger = new Set(oracleRows(path, 'trans_record').map((row) => row.rowid ?? ''));
+    bytes.fill(0, 0, 1024);
+    writeFileSync(path, bytes);
+    // By structure alone the overflow page is a trunk listing six live leaves.
+    expect(freelistTrunksOf(new SourcePageReader(new MemorySource('blob-trunk', bytes), 1024), 1024).trunks).toEqual([last]);
+    const result = recoverDatabase(path, { schemaSql, keepLiveRecords: true });
+    const codes = result.issues.map((problem) => problem.code);
+    expect(codes).toContain('sqlite.headerless.freelist-rejected');
+    expect(codes).not.toContain('sqlite.headerless.freelist-found');
+    expect(result.issues.find((problem) => problem.code === 'sqlite.headerless.freelist-rejected')?.message).toContain(`page ${last} (names page ${last}, which page`);
+    const table = result.tables.find((entry) => entry.name === 'trans_record');
+    expect(new Set(table?.live.map((record) => record.rowid))).toEqual(ledger);
+    expect((table?.freed ?? []).filter((record) => record.state === 'freelist')).toEqual([]);
   });
 });
