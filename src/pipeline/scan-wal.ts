@@ -252,6 +252,7 @@ async function prepare(source: ByteSource, walFile: EvidenceFile, walPath: Sourc
     const whole = chunk.length - (chunk.length % frameSize);
     if (whole === 0) break;
     for (const frame of reader.readFrames(chunk, 0, whole)) {
+      if (frames.length >= pageTypes.length) throw new Error(`prepareWal: more whole frames than ${pageTypes.length} fit in ${size} bytes`);
       pageTypes[frames.length] = chunk[frame.pageOffset - chunkStart + headerOffsetOf(frame.pageNumber)] ?? 0;
       frames.push(frame);
     }
