@@ -21,7 +21,7 @@ import { IntegrityFlag as Flags, RecordState, RecordStatus } from '../evidence/r
 import type { Issue } from '../issues/issue.js';
 import { issue } from '../issues/issue.js';
 import type { SourcePath } from '../provenance/path.js';
-import { extendPath, filePath } from '../provenance/path.js';
+import { extendPath } from '../provenance/path.js';
 import { headerOffsetOf } from '../formats/sqlite/btree.js';
 import type { TextEncoding } from '../formats/sqlite/layout.js';
 import { PageType } from '../formats/sqlite/layout.js';

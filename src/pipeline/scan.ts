@@ -17,7 +17,6 @@ import type { ImageScan } from '../scanning/scan-image.js';
 import { scanImage } from '../scanning/scan-image.js';
 import type { WindowScanner } from '../scanning/window-scanner.js';
 import type { InputHashingPass, InputVerificationMethod } from '../reports/types.js';
-import type { TransactionRow } from '../reports/types.js';
 import { expandInputs } from '../sources/inputs.js';
 import type { WorkerPool } from '../pool/pool.js';
 import { classifyInput } from './classify.js';

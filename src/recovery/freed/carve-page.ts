@@ -5,7 +5,7 @@
  * with status `unknown` (assembly/record-states.ts decides deleted / stale copy / superseded).
  */
 import { formatOffset } from '../../bytes/offsets.js';
-import type { ConfidenceLevel, EvidenceRecord, RecordState } from '../../evidence/record.js';
+import type { ConfidenceLevel, RecordState } from '../../evidence/record.js';
 import { RecordState as States } from '../../evidence/record.js';
 import type { Issue } from '../../issues/issue.js';
 import { issue } from '../../issues/issue.js';

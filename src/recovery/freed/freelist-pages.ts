@@ -11,7 +11,6 @@
  */
 import { formatOffset } from '../../bytes/offsets.js';
 import { u32beUnchecked } from '../../bytes/read.js';
-import type { EvidenceRecord } from '../../evidence/record.js';
 import { RecordState } from '../../evidence/record.js';
 import type { Issue } from '../../issues/issue.js';
 import { issue } from '../../issues/issue.js';

@@ -20,7 +20,7 @@ import { u16beUnchecked, u32beUnchecked } from '../../bytes/read.js';
 import { localPayloadSize, maximumLocalPayload } from '../../formats/sqlite/payload.js';
 import { serialTypeSize } from '../../formats/sqlite/record.js';
 import type { FieldSignature, RecordSignature } from './signature.js';
-import { ClassBit, classBitOfSerialType, serialTypeAllowed } from './signature.js';
+import { classBitOfSerialType, serialTypeAllowed } from './signature.js';
 
 export type FreedCellKind = 'table-leaf' | 'index-leaf' | 'index-interior';
 

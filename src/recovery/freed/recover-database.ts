@@ -25,7 +25,7 @@ import { FileSource } from '../../sources/file-source.js';
 import { inferPageSize, recoverHeaderless } from '../headerless.js';
 import { parseSchemaFile } from './schema-file.js';
 import { SourcePageReader } from '../../sources/page-reader.js';
-import type { IndexEntry, LiveKeyIndex, TableKeyInfo } from '../../assembly/record-states.js';
+import type { IndexEntry, LiveKeyIndex } from '../../assembly/record-states.js';
 import { OverflowChainClaims, addLiveDigestArrays, addLiveDigests, classifyFreedRecords, createLiveKeyIndex, finishLiveKeyIndex, indexEntryOf, liveCopyCount, liveIndexCopyCount, liveIndexEntryKeys, recoverRowidsFromIndexes } from '../../assembly/record-states.js';
 import { planTablePages, readSchema } from '../database.js';
 import type { TablePlan } from '../database.js';
@@ -36,17 +36,15 @@ import { forEachPrefetched, parsedPage, prefetching, runFreedJob } from './freed
 import type { FreelistPageCarve } from './freelist-pages.js';
 import type { FreedCarveContext, FreedRecord } from './build-record.js';
 import { carvedRecord, decodeCandidate } from './build-record.js';
-import { carveFreedCells } from './carve-page.js';
 import { carveRegion } from './carve-region.js';
 import type { DroppedTable } from './dropped-tables.js';
 import { attributeDroppedPages, droppedTablesFrom } from './dropped-tables.js';
-import { carveFreelistPage } from './freelist-pages.js';
 import type { FreedCellKind } from './header-rebuild.js';
 import { intactCellAt } from './header-rebuild.js';
 import type { PageRoles } from './overflow.js';
 import { PageRole, liveChainTable } from './overflow.js';
 import type { RecordSignature } from './signature.js';
-import { indexSignature, parseCreateIndex, withUniqueKeys, schemaTableSignature, tableSignature, uniqueColumnNameSets, withProfile } from './signature.js';
+import { indexSignature, parseCreateIndex, withUniqueKeys, schemaTableSignature, tableSignature, withProfile } from './signature.js';
 import { freeRegionsOf } from './unallocated.js';
 
 export interface RecoverOptions {
@@ -101,8 +99,6 @@ export interface RecoveredDatabase {
 
 /** Records sampled per table to learn its type pattern (classes, serial types, text lengths). */
 export const profileSampleSize = 4000;
-/** Pages decoded per live batch (the reader's cache must hold a batch so overflow roles reuse it). */
-const livePagesPerBatch = 64;
 
 interface TableWork {
   readonly plan: TablePlan | undefined;
