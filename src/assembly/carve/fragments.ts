@@ -26,14 +26,17 @@
  * does not cut the run: a cut needs the header's grid to explain fewer of the pages named from
  * m on than it fails.
  *
- * Limits: overflow, freelist and pointer-map pages have no type byte, so they are located only
- * as members of a run (a run ends at a named b-tree page, so an overflow page between the last
- * b-tree page of one run and the first of the next is taken from the earlier run; an issue says
- * so when that gap is not empty). A run whose grid would start before the image (page 1 of the
+ * Overflow, freelist and pointer-map pages have no type byte, so they are located only as
+ * members of a run. The pages between the last b-tree page of one run and the first page the
+ * links place in the next go to the run under which the overflow chains through them hold
+ * together (`chainBoundary`: every next-page number names a page of the database and the last is
+ * 0), when exactly one split does best; otherwise they stay with the earlier run. The issue says
+ * which. Limits: a run whose grid would start before the image (page 1 of the
  * grid at a negative offset) is not taken: provenance folds page numbers through a `range` layer
  * whose start cannot be negative. Databases without a header (reassemble.ts) stay on one grid.
  */
 import { formatOffset } from '../../bytes/offsets.js';
+import { u32beUnchecked } from '../../bytes/read.js';
 import { PageType } from '../../formats/sqlite/layout.js';
 import { parseTableInteriorCell, parsePayloadCell } from '../../formats/sqlite/parse-cell.js';
 import { parseBtreePage } from '../../formats/sqlite/parse-page.js';
@@ -57,6 +60,10 @@ export const fragmentLimits = {
   maximumComparisonsPerVote: 8_000_000,
   /** Named pages that vote, the lowest page numbers first (the next run starts at the lowest). */
   maximumVotingPages: 64,
+  /** Overflow chains through the pages between two runs that decide where the later run starts. */
+  maximumGapChains: 256,
+  /** Start pages tried for the later run, counted back from the first page its links name. */
+  maximumGapStarts: 256,
 } as const;
 
 /** One run of consecutive pages stored contiguously in the image. */
@@ -307,24 +314,134 @@ export function locateFragments(database: FragmentSearchInput, context: Fragment
       );
       break;
     }
-    const pageCountLeft = database.declaredPageCount - cut + 1;
-    const runImageOffset = vote.base + (cut - 1) * pageSize;
-    const runPageCount = Math.max(1, Math.min(pageCountLeft, Math.ceil((context.source.sizeInBytes - runImageOffset) / pageSize)));
-    fragments[fragments.length - 1] = { ...last, pageCount: Math.max(1, lastEnd - last.firstPageNumber + 1) };
-    fragments.push({ firstPageNumber: cut, pageCount: runPageCount, imageOffset: runImageOffset });
     const lastAccepted = Math.max(0, ...[...walk.accepted.keys()].filter((pageNumber) => pageNumber < cut));
+    // Pages between the last b-tree page of this run and the cut have no type byte: overflow
+    // chains that pass through them say which run holds them.
+    const boundary = lastAccepted + 1 < cut ? chainBoundary(database, fragments, walk, lastAccepted, cut, currentBase, vote.base, context) : { start: cut, chains: 0 };
+    const start = Math.max(last.firstPageNumber + 1, boundary.start);
+    const pageCountLeft = database.declaredPageCount - start + 1;
+    const runImageOffset = vote.base + (start - 1) * pageSize;
+    const runPageCount = Math.max(1, Math.min(pageCountLeft, Math.ceil((context.source.sizeInBytes - runImageOffset) / pageSize)));
+    fragments[fragments.length - 1] = { ...last, pageCount: Math.max(1, start - last.firstPageNumber) };
+    fragments.push({ firstPageNumber: start, pageCount: runPageCount, imageOffset: runImageOffset });
+    const gapNote =
+      start < cut
+        ? `; pages ${start}–${cut - 1}, named by no b-tree link, are taken from this run too: ${boundary.chains} overflow chain(s) through them continue only there`
+        : lastAccepted + 1 < cut
+          ? `; pages ${lastAccepted + 1}–${cut - 1} are named by no b-tree link and are taken from the earlier run${boundary.chains > 0 ? ` (${boundary.chains} overflow chain(s) through them continue there)` : ''}`
+          : '';
     issues.push(
       issue(
         'carve.database.fragment',
         'info',
         database.path,
         0,
-        `Database at ${formatOffset(database.imageOffset)}: pages from ${cut} on are not after page ${lastEnd} but at ${formatOffset(runImageOffset)} (${vote.votes} of the ${Math.min(beyond.size, fragmentLimits.maximumVotingPages)} lowest pages its b-tree links name from page ${cut} on are there; of all ${beyond.size}, ${explainedHere} are where the header's grid puts them): the file is fragmented; read as run ${fragments.length}${lastAccepted + 1 < cut ? `; pages ${lastAccepted + 1}–${cut - 1} are named by no b-tree link and are taken from the earlier run` : ''}`,
-        { firstPageNumber: cut, imageOffset: runImageOffset, votes: vote.votes },
+        `Database at ${formatOffset(database.imageOffset)}: pages from ${start} on are not after page ${start - 1} but at ${formatOffset(runImageOffset)} (${vote.votes} of the ${Math.min(beyond.size, fragmentLimits.maximumVotingPages)} lowest pages its b-tree links name from page ${cut} on are there; of all ${beyond.size}, ${explainedHere} are where the header's grid puts them): the file is fragmented; read as run ${fragments.length}${gapNote}`,
+        { firstPageNumber: start, imageOffset: runImageOffset, votes: vote.votes },
       ),
     );
   }
   return { fragments, issues };
+}
+
+/** An overflow chain named by a cell of an accepted page: its first page and how many pages it has. */
+interface OverflowChain {
+  readonly firstPageNumber: number;
+  readonly pageCount: number;
+}
+
+/** Overflow chains started by the cells of the accepted pages before `cut` (bounded by their cells). */
+function overflowChainsBefore(database: FragmentSearchInput, fragments: readonly DatabaseFragment[], walk: LinkWalk, cut: number, context: FragmentSearchContext): OverflowChain[] {
+  const pageSize = database.header.pageSize;
+  const usableSize = database.header.usableSize;
+  const chains: OverflowChain[] = [];
+  for (const pageNumber of [...walk.accepted.keys()].filter((page) => page < cut).sort((a, b) => a - b)) {
+    const offset = fragmentPageOffset(fragments, pageSize, pageNumber);
+    if (offset === undefined) continue;
+    const page = context.source.read(offset, pageSize);
+    const headerOffset = pageNumber === 1 ? 100 : 0;
+    const type = page[headerOffset];
+    const kind = type === PageType.tableLeaf ? 'table-leaf' : type === PageType.indexLeaf ? 'index-leaf' : type === PageType.indexInterior ? 'index-interior' : undefined;
+    if (kind === undefined) continue;
+    const parsed = parseBtreePage(page, 0, headerOffset, usableSize, database.path);
+    if (parsed.kind !== 'parsed') continue;
+    for (const cellOffset of parsed.value.cellOffsetsInPage) {
+      const cell = parsePayloadCell(page, 0, cellOffset, usableSize, kind);
+      if (!cell.ok || cell.cell.firstOverflowPageNumber === 0) continue;
+      chains.push({ firstPageNumber: cell.cell.firstOverflowPageNumber, pageCount: Math.ceil((cell.cell.payloadSize - cell.cell.localPayloadSize) / (usableSize - 4)) });
+    }
+  }
+  return chains;
+}
+
+/**
+ * Where the next run starts, between the page after the last b-tree page of the current run
+ * (`lastAccepted + 1`) and the first named page that failed (`cut`): the start under which the
+ * most overflow chains through those pages hold together (every page's next-page number names a
+ * page of the database, the last one's is 0), when exactly one start does best and it beats
+ * `cut`; otherwise `cut` (the gap stays with the earlier run). `chains`: the chains through the gap
+ * that hold together at the chosen start.
+ */
+function chainBoundary(
+  database: FragmentSearchInput,
+  fragments: readonly DatabaseFragment[],
+  walk: LinkWalk,
+  lastAccepted: number,
+  cut: number,
+  currentBase: number,
+  nextBase: number,
+  context: FragmentSearchContext,
+): { start: number; chains: number } {
+  const pageSize = database.header.pageSize;
+  const declared = database.declaredPageCount;
+  const placeOf = (pageNumber: number, start: number): number => (pageNumber < start ? currentBase : nextBase) + (pageNumber - 1) * pageSize;
+  /** The pages of the chain visited under `start`, and whether it holds together there. */
+  const walkChain = (chain: OverflowChain, start: number): { pages: number[]; holds: boolean } => {
+    const pages: number[] = [];
+    const seen = new Set<number>();
+    let pageNumber = chain.firstPageNumber;
+    for (let index = 0; index < chain.pageCount; index++) {
+      if (pageNumber < 2 || pageNumber > declared || seen.has(pageNumber)) break;
+      const offset = placeOf(pageNumber, start);
+      if (offset < 0 || offset + pageSize > context.source.sizeInBytes) break;
+      seen.add(pageNumber);
+      pages.push(pageNumber);
+      const next = u32beUnchecked(context.source.read(offset, 4), 0);
+      if (index === chain.pageCount - 1) return { pages, holds: next === 0 };
+      pageNumber = next;
+    }
+    return { pages, holds: false };
+  };
+  const inGap = (pageNumber: number): boolean => pageNumber > lastAccepted && pageNumber < cut;
+  // Chains that reach the gap (the page numbers they visit before it are read in the same place
+  // whatever the start, so the two extreme starts tell), and the starts that split their pages.
+  const relevant: OverflowChain[] = [];
+  const starts = new Set<number>();
+  for (const chain of overflowChainsBefore(database, fragments, walk, cut, context)) {
+    if (relevant.length >= fragmentLimits.maximumGapChains) break;
+    if (chain.pageCount > declared) continue;
+    const gapPages = [cut, lastAccepted + 1].flatMap((start) => walkChain(chain, start).pages.filter(inGap));
+    if (gapPages.length === 0) continue;
+    relevant.push(chain);
+    for (const pageNumber of gapPages) for (const start of [pageNumber, pageNumber + 1]) if (start > lastAccepted && start < cut) starts.add(start);
+  }
+  if (relevant.length === 0) return { start: cut, chains: 0 };
+  const scoreOf = (start: number): number =>
+    relevant.filter((chain) => {
+      const walked = walkChain(chain, start);
+      return walked.holds && walked.pages.some(inGap);
+    }).length;
+  let best = { start: cut, chains: scoreOf(cut) };
+  const atCut = best.chains;
+  let tie = false;
+  for (const start of [...starts].sort((a, b) => b - a).slice(0, fragmentLimits.maximumGapStarts)) {
+    const chains = scoreOf(start);
+    if (chains > best.chains) {
+      best = { start, chains };
+      tie = false;
+    } else if (chains === best.chains && chains > atCut) tie = true;
+  }
+  return tie || best.chains <= atCut ? { start: cut, chains: atCut } : best;
 }
 
 /**

@@ -198,6 +198,88 @@ describe.skipIf(!hasSqlite3() || !hasMtools())('a database stored in two pieces 
   });
 });
 
+describe.skipIf(!hasSqlite3() || !hasMtools())('a database split on FAT16 in the middle of an overflow chain', () => {
+  const pageSize = 1024;
+  let originalPath: string;
+  let original: Uint8Array;
+  let imagePath: string;
+  let places: number[];
+  let blobHex = '';
+
+  beforeAll(() => {
+    // Pages: 1 schema, 2 ledger (one leaf), 3 attachment, 4 batch root; a 6,500-byte BLOB keeps
+    // 384 bytes in its cell and fills overflow pages 5–10; the batch rows then split page 4 into
+    // leaves from page 11 on. The hole holds 8 pages: the chain breaks between pages 8 and 9,
+    // where no b-tree page says which piece holds what.
+    originalPath = join(directory, 'chain-split.db');
+    runSqlite(
+      originalPath,
+      `PRAGMA page_size=${pageSize};
+CREATE TABLE trans_record (id INTEGER PRIMARY KEY, trace_no TEXT, amount INTEGER, memo TEXT);
+CREATE TABLE attachment (id INTEGER PRIMARY KEY, body BLOB);
+CREATE TABLE batch (id INTEGER PRIMARY KEY, note TEXT);
+INSERT INTO trans_record VALUES (1, '000001', 100, 'sale'), (2, '000002', 250, 'refund');
+INSERT INTO attachment (body) SELECT randomblob(6500);
+WITH RECURSIVE c(x) AS (SELECT 1 UNION ALL SELECT x+1 FROM c WHERE x<300) INSERT INTO batch SELECT x, printf('settlement batch line %d', x) FROM c;`,
+    );
+    original = new Uint8Array(readFileSync(originalPath));
+    blobHex = runSqlite(originalPath, 'SELECT hex(body) FROM attachment;').trim().split('\n').pop() ?? '';
+    const foreign = join(directory, 'chain-foreign.db');
+    runSqlite(foreign, `PRAGMA page_size=512; CREATE TABLE note (id INTEGER PRIMARY KEY, v TEXT); INSERT INTO note VALUES (1, 'not the ledger');`);
+    imagePath = buildFatImage(directory, {
+      sizeInBytes: 16 * 1024 * 1024,
+      files: [
+        { name: 'FIRST.BIN', hostPath: hostFile('chain-first.bin', noise(3000, 7)) },
+        { name: 'HOLE.BIN', hostPath: hostFile('chain-hole.bin', noise(8 * pageSize, 8)) },
+        { name: 'FOREIGN.DB', hostPath: foreign },
+        { name: 'AFTER.BIN', hostPath: hostFile('chain-after.bin', noise(512, 9)) },
+      ],
+      deleted: ['HOLE.BIN'],
+      thenWritten: [{ name: 'LEDGER.DB', hostPath: originalPath }],
+    });
+    destroyFatMetadata(imagePath);
+    places = pagePlaces(new Uint8Array(readFileSync(imagePath)), original, pageSize);
+  });
+
+  it('is split where the fixture says: overflow pages 5–10, the second piece from page 9 (the fixture)', () => {
+    const pagesOf = (type: string): number[] =>
+      runSqlite(originalPath, `SELECT pageno FROM dbstat WHERE pagetype = '${type}' AND name = '${type === 'overflow' ? 'attachment' : 'batch'}' ORDER BY pageno;`)
+        .trim()
+        .split('\n')
+        .map(Number)
+        .filter((pageNumber) => pageNumber > 0);
+    expect(pagesOf('overflow')).toEqual([5, 6, 7, 8, 9, 10]);
+    expect(Math.min(...pagesOf('leaf'))).toBe(11);
+    const first = places[0] as number;
+    expect(places.slice(0, 8)).toEqual(Array.from({ length: 8 }, (_, index) => first + index * pageSize));
+    expect((places[8] as number) - (places[7] as number)).not.toBe(pageSize);
+  });
+
+  it('takes the chain pages after the break from the second piece: the BLOB sqlite3 reads, whole', async () => {
+    const carved = await carveImage(imagePath, { windowSizeInBytes: 1024 * 1024, progress: { quiet: true } });
+    try {
+      const database = carved.databases.find((candidate) => candidate.imageOffset === places[0]);
+      expect(database?.fragments).toEqual([
+        { firstPageNumber: 1, pageCount: 8, imageOffset: places[0] },
+        { firstPageNumber: 9, pageCount: places.length - 8, imageOffset: places[8] },
+      ]);
+      const fragment = carved.issues.find((found) => found.code === 'carve.database.fragment');
+      expect(fragment?.message).toContain('pages 9–10, named by no b-tree link, are taken from this run too: 1 overflow chain(s) through them continue only there');
+      const records = carved
+        .records()
+        .records.map((item) => item.record)
+        .filter((record) => record.database === database?.name && record.state === 'db-live');
+      const blob = records.filter((record) => record.table === 'attachment');
+      expect(blob).toHaveLength(1);
+      expect(blob[0]?.flags).toEqual([]);
+      expect(blob[0]?.values[1]?.toUpperCase()).toBe(blobHex);
+      expect(sortRows(asOracleRows(records.filter((record) => record.table === 'batch'), false))).toEqual(sortRows(oracleRows(originalPath, 'batch')));
+    } finally {
+      carved.close();
+    }
+  });
+});
+
 describe.skipIf(!hasSqlite3() || !hasExt4Tools())('a database stored in two pieces on ext4', () => {
   const pageSize = 4096;
   let originalPath: string;
