@@ -64,6 +64,8 @@ export const fragmentLimits = {
   maximumGapChains: 256,
   /** Start pages tried for the later run, counted back from the first page its links name. */
   maximumGapStarts: 256,
+  /** Overflow page reads spent deciding where the later run starts (chains × starts × pages guard). */
+  maximumGapChainReads: 1_000_000,
 } as const;
 
 /** One run of consecutive pages stored contiguously in the image. */
@@ -395,12 +397,15 @@ function chainBoundary(
   const pageSize = database.header.pageSize;
   const declared = database.declaredPageCount;
   const placeOf = (pageNumber: number, start: number): number => (pageNumber < start ? currentBase : nextBase) + (pageNumber - 1) * pageSize;
+  // Every page read counts against one budget (hostile chains, many starts): spent, the gap stays with the earlier run.
+  let readsLeft = fragmentLimits.maximumGapChainReads;
   /** The pages of the chain visited under `start`, and whether it holds together there. */
   const walkChain = (chain: OverflowChain, start: number): { pages: number[]; holds: boolean } => {
     const pages: number[] = [];
     const seen = new Set<number>();
     let pageNumber = chain.firstPageNumber;
     for (let index = 0; index < chain.pageCount; index++) {
+      if (--readsLeft < 0) return { pages, holds: false };
       if (pageNumber < 2 || pageNumber > declared || seen.has(pageNumber)) break;
       const offset = placeOf(pageNumber, start);
       if (offset < 0 || offset + pageSize > context.source.sizeInBytes) break;
@@ -441,7 +446,7 @@ function chainBoundary(
       tie = false;
     } else if (chains === best.chains && chains > atCut) tie = true;
   }
-  return tie || best.chains <= atCut ? { start: cut, chains: atCut } : best;
+  return tie || readsLeft < 0 || best.chains <= atCut ? { start: cut, chains: atCut } : best;
 }
 
 /**
