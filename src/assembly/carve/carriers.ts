@@ -214,6 +214,7 @@ export function assembleCarriers(hits: readonly Hit[], source: ByteSource, image
     else if (hit.kind === 'freelist-trunk' && !insideDatabase(hit.imageOffset) && !insideLog(hit.imageOffset)) freelistTrunkCandidates.push(hit);
   }
   const reassembled = reassembleOrphans(loosePages, source, imagePath);
+  issues.push(...reassembled.issues);
   return { databases, wals, walFragments, journals, journalFragments, headerlessDatabases: reassembled.databases, orphanPages: reassembled.remaining, freelistTrunkCandidates, issues };
 }
 
@@ -265,7 +266,7 @@ function placePages(databases: readonly CarvedDatabase[], source: ByteSource, bt
 }
 
 function searchInput(database: CarvedDatabase): Parameters<typeof locateFragments>[0] {
-  return { imageOffset: database.imageOffset, header: database.header, declaredPageCount: database.declaredPageCount ?? database.pageCount, path: database.path, name: database.name };
+  return { imageOffset: database.imageOffset, pageSize: database.header.pageSize, usableSize: database.header.usableSize, header: database.header, declaredPageCount: database.declaredPageCount ?? database.pageCount, path: database.path, name: database.name };
 }
 
 function rootPathOf(path: SourcePath): SourcePath {

@@ -332,17 +332,17 @@ function decodeHeaderless(
   keep: (page: DistinctPage, decoded: readonly EvidenceRecord[]) => void,
   issues: Issue[],
 ): void {
-  const reader = new SourcePageReader(source, database.pageSize, database.imageOffset, database.sizeInBytes);
+  const reader = database.fragments.length > 1 ? new FragmentPageReader(source, database.pageSize, database.fragments) : new SourcePageReader(source, database.pageSize, database.imageOffset, database.sizeInBytes);
   const usableSize = database.pageSize;
   const context: PageDecodeContext = { databaseName: database.name, usableSize, encoding, reader, state: RecordState.orphan, status: RecordStatus.unknown, foundBy: 'page-scan' };
   const visited = new Set<number>();
   const reached = new Set<number>();
-  const where = `header-less database reassembled at ${formatOffset(database.imageOffset)} by b-tree links (${database.linkedChildCount} child pages on its grid)`;
+  const where = `header-less database reassembled at ${formatOffset(database.imageOffset)} by b-tree links (${database.linkedChildCount} child pages on its grid${database.fragments.length > 1 ? `; stored in ${database.fragments.length} pieces` : ''})`;
   const decodePage = (pageNumber: number, kind: 'table-leaf' | 'index-leaf' | 'index-interior', offsets: readonly number[] | undefined, table: TableDecodeInfo, reason: string): void => {
     const bytes = reader.readPage(pageNumber);
     if (bytes === undefined) return;
     const path = pagePathOf(database.path, pageNumber, database.pageSize);
-    const sighting: PageSighting = { carrier: 'headerless-database', imageOffset: database.imageOffset + (pageNumber - 1) * database.pageSize, database: database.name, pageNumber };
+    const sighting: PageSighting = { carrier: 'headerless-database', imageOffset: fragmentPageOffset(database.fragments, database.pageSize, pageNumber) ?? database.imageOffset + (pageNumber - 1) * database.pageSize, database: database.name, pageNumber };
     const distinct = register(offsets === undefined ? sha256Hex(bytes) : `${sha256Hex(bytes)}:interior`, database.pageSize, sighting);
     if (distinct === undefined) return;
     const parsed = parseBtreePage(bytes, 0, 0, usableSize, path);
@@ -350,7 +350,7 @@ function decodeHeaderless(
     const decoded = decodeCells(bytes, pageNumber, path, kind, offsets ?? parsed.value.cellOffsetsInPage, table, context);
     keep(
       distinct,
-      decoded.records.map((record) => ({ ...record, confidence: { level: 'medium' as const, reasons: [`page ${pageNumber} of a ${where}; ${reason}`, ...record.confidence.reasons.slice(1)] } })),
+      decoded.records.map((record) => relocateToFragment({ ...record, confidence: { level: 'medium' as const, reasons: [`page ${pageNumber} of a ${where}; ${reason}`, ...record.confidence.reasons.slice(1)] } }, database)),
     );
     issues.push(...decoded.issues);
   };

@@ -76,7 +76,25 @@ export interface DatabaseFragment {
   readonly imageOffset: number;
 }
 
-type Family = 'table' | 'index';
+export type Family = 'table' | 'index';
+
+type KeyRange = PageLinks['keyRange'];
+
+/** True when a page whose keys span `range` may be the page a link names (no keys: nothing to contradict). */
+export function keysFit(range: KeyRange, named: { readonly low: number; readonly high: number }): boolean {
+  return range === undefined || (range.minimum > named.low && range.maximum <= named.high);
+}
+
+/** The key range of the b-tree page at an image offset, each page parsed once (votes compare many pages with many links). */
+export function keyRangeReader(source: ByteSource, path: SourcePath): (imageOffset: number, pageSize: number) => KeyRange {
+  const known = new Map<number, KeyRange>();
+  return (imageOffset, pageSize) => {
+    if (known.has(imageOffset)) return known.get(imageOffset);
+    const range = linksOf(source.read(imageOffset, pageSize), 0, pageSize, path)?.keyRange;
+    known.set(imageOffset, range);
+    return range;
+  };
+}
 
 function familyOf(pageType: number): Family | undefined {
   if (pageType === PageType.tableInterior || pageType === PageType.tableLeaf) return 'table';
@@ -114,14 +132,14 @@ export class FragmentPageReader implements PageReader {
 }
 
 /** A page named by a link, with the rowid range its parent's keys allow (table trees: (low, high]). */
-interface NamedPage {
+export interface NamedPage {
   readonly pageNumber: number;
   readonly family: Family;
   readonly low: number;
   readonly high: number;
 }
 
-interface PageLinks {
+export interface PageLinks {
   readonly family: Family;
   /** Children with the key range each may hold (table trees; index trees get the whole range). */
   readonly children: NamedPage[];
@@ -135,7 +153,7 @@ interface PageLinks {
  * database's page from a page of the same family that sits there by chance (another file, or the
  * same database's page shifted by a fragment): a child must hold rowids its parent's keys allow.
  */
-function linksOf(page: Uint8Array, headerOffset: number, usableSize: number, path: SourcePath): PageLinks | undefined {
+export function linksOf(page: Uint8Array, headerOffset: number, usableSize: number, path: SourcePath): PageLinks | undefined {
   const pageType = page[headerOffset];
   if (pageType === undefined) return undefined;
   const family = familyOf(pageType);
@@ -177,13 +195,17 @@ interface LinkWalk {
   /** Named pages not found where the runs put them (or beyond every run). */
   readonly failed: Map<number, Family>;
   /** Every page named by an accepted page or the schema, with the page naming it (0: the schema). */
-  readonly named: { readonly pageNumber: number; readonly family: Family; readonly namedBy: number }[];
+  readonly named: (NamedPage & { readonly namedBy: number })[];
 }
 
 export interface FragmentSearchInput {
+  /** Where page 1 is (a database with its header), or where page 1 would be on the first run's grid (header-less). */
   readonly imageOffset: number;
-  readonly header: DatabaseHeader;
-  /** Pages the header declares (the search never maps more). */
+  readonly pageSize: number;
+  readonly usableSize: number;
+  /** Absent when page 1 is lost (reassemble.ts): no link may then name page 1. */
+  readonly header?: DatabaseHeader;
+  /** Pages the header declares, or what the image can hold when there is no header (the search never maps more). */
   readonly declaredPageCount: number;
   readonly path: SourcePath;
   readonly name: string;
@@ -212,11 +234,11 @@ export function candidatesByFamily(hits: Iterable<BtreePageHit>): Map<Family, Bt
 }
 
 function walkLinks(database: FragmentSearchInput, fragments: readonly DatabaseFragment[], roots: readonly NamedPage[], context: FragmentSearchContext): LinkWalk {
-  const pageSize = database.header.pageSize;
-  const usableSize = database.header.usableSize;
+  const pageSize = database.pageSize;
+  const usableSize = database.usableSize;
   const accepted = new Map<number, Family>();
   const failed = new Map<number, Family>();
-  const named: LinkWalk['named'] = roots.map((root) => ({ pageNumber: root.pageNumber, family: root.family, namedBy: 0 }));
+  const named: LinkWalk['named'] = roots.map((root) => ({ ...root, namedBy: 0 }));
   const queue: NamedPage[] = [...roots];
   const seen = new Set<number>();
   while (queue.length > 0) {
@@ -224,6 +246,7 @@ function walkLinks(database: FragmentSearchInput, fragments: readonly DatabaseFr
     if (seen.has(next.pageNumber) || seen.size >= database.declaredPageCount) continue;
     seen.add(next.pageNumber);
     if (next.pageNumber < 1 || next.pageNumber > database.declaredPageCount) continue; // a corrupt link: not a place
+    if (next.pageNumber === 1 && database.header === undefined) continue; // page 1 is lost: its place says nothing
     const offset = fragmentPageOffset(fragments, pageSize, next.pageNumber);
     let page: Uint8Array | undefined;
     let headerOffset = 0;
@@ -235,14 +258,13 @@ function walkLinks(database: FragmentSearchInput, fragments: readonly DatabaseFr
       if (hit !== undefined && hit.pageSize <= pageSize && familyOf(hit.pageType) === next.family) page = context.source.read(offset, pageSize);
     }
     const links = page === undefined ? undefined : linksOf(page, headerOffset, usableSize, database.path);
-    const keysFit = links?.keyRange === undefined || (links.keyRange.minimum > next.low && links.keyRange.maximum <= next.high);
-    if (links === undefined || links.family !== next.family || !keysFit) {
+    if (links === undefined || links.family !== next.family || !keysFit(links.keyRange, next)) {
       failed.set(next.pageNumber, next.family);
       continue;
     }
     accepted.set(next.pageNumber, next.family);
     for (const child of links.children) {
-      named.push({ pageNumber: child.pageNumber, family: child.family, namedBy: next.pageNumber });
+      named.push({ ...child, namedBy: next.pageNumber });
       queue.push(child);
     }
   }
@@ -253,21 +275,50 @@ function walkLinks(database: FragmentSearchInput, fragments: readonly DatabaseFr
  * The runs of one header-anchored database (module comment), with issues for a clipped or
  * fragmented extent. One run from the header when the links find nothing wrong.
  */
-export function locateFragments(database: FragmentSearchInput, context: FragmentSearchContext): { fragments: DatabaseFragment[]; issues: Issue[] } {
-  const pageSize = database.header.pageSize;
+export function locateFragments(database: FragmentSearchInput & { readonly header: DatabaseHeader }, context: FragmentSearchContext): { fragments: DatabaseFragment[]; issues: Issue[] } {
+  const pageSize = database.pageSize;
   const available = Math.max(1, Math.ceil((context.source.sizeInBytes - database.imageOffset) / pageSize));
-  const whole: DatabaseFragment[] = [{ firstPageNumber: 1, pageCount: Math.min(database.declaredPageCount, available), imageOffset: database.imageOffset }];
-  if (database.declaredPageCount < 2) return { fragments: whole, issues: [] };
+  const whole: DatabaseFragment = { firstPageNumber: 1, pageCount: Math.min(database.declaredPageCount, available), imageOffset: database.imageOffset };
+  if (database.declaredPageCount < 2) return { fragments: [whole], issues: [] };
   // Roots: page 1 (sqlite_schema) and every root page the schema names, read on the header's grid.
-  const reader = new FragmentPageReader(context.source, pageSize, whole);
+  const reader = new FragmentPageReader(context.source, pageSize, [whole]);
   const schema = readSchema(reader, database.header, database.path, database.name);
-  const anyKey = { low: Number.NEGATIVE_INFINITY, high: Number.POSITIVE_INFINITY };
   const roots: NamedPage[] = [{ pageNumber: 1, family: 'table', ...anyKey }];
   for (const entry of schema.entries) {
     if (entry.rootPageNumber > 1 && (entry.type === 'table' || entry.type === 'index')) roots.push({ pageNumber: entry.rootPageNumber, family: entry.type, ...anyKey });
   }
-  const fragments: DatabaseFragment[] = [{ ...(whole[0] as DatabaseFragment) }];
+  return searchRuns(database, whole, roots, context);
+}
+
+const anyKey = { low: Number.NEGATIVE_INFINITY, high: Number.POSITIVE_INFINITY } as const;
+
+/**
+ * The runs of a database whose page 1 is lost (reassemble.ts), anchored on the grid its interior
+ * pages vote for: `database.imageOffset` is where page 1 would be on that grid, `interiors` the
+ * interior pages on it with their page numbers (the roots of the walk). The first run starts at
+ * the lowest page the links find on that grid (what lies before it on the grid is not read as
+ * this database's); later runs are found as for a database with its header. Undefined when no
+ * page of the walk is on the grid.
+ */
+export function locateHeaderlessRuns(database: FragmentSearchInput, interiors: readonly { readonly pageNumber: number; readonly family: Family }[], context: FragmentSearchContext): { fragments: DatabaseFragment[]; issues: Issue[] } | undefined {
+  const pageSize = database.pageSize;
+  const available = Math.floor((context.source.sizeInBytes - database.imageOffset) / pageSize);
+  const grid: DatabaseFragment = { firstPageNumber: 1, pageCount: Math.min(database.declaredPageCount, available), imageOffset: database.imageOffset };
+  const roots: NamedPage[] = interiors.map((interior) => ({ ...interior, ...anyKey }));
+  const onGrid = walkLinks(database, [grid], roots, context);
+  const first = Math.min(...[...onGrid.accepted.keys()].filter((pageNumber) => pageNumber >= 2));
+  if (!Number.isFinite(first) || first > grid.pageCount) return undefined;
+  return searchRuns(database, { firstPageNumber: first, pageCount: grid.pageCount - first + 1, imageOffset: database.imageOffset + (first - 1) * pageSize }, roots, context);
+}
+
+/** From a first run, the runs the links find (module comment, steps 1–3). */
+function searchRuns(database: FragmentSearchInput, firstRun: DatabaseFragment, roots: readonly NamedPage[], context: FragmentSearchContext): { fragments: DatabaseFragment[]; issues: Issue[] } {
+  const pageSize = database.pageSize;
+  const headerless = database.header === undefined;
+  const anchor = `${headerless ? 'Header-less database' : 'Database'} at ${formatOffset(database.imageOffset)}`;
+  const fragments: DatabaseFragment[] = [{ ...firstRun }];
   const issues: Issue[] = [];
+  const keyRangeAt = keyRangeReader(context.source, database.path);
   for (let round = 0; round < fragmentLimits.maximumFragmentCount; round++) {
     const last = fragments[fragments.length - 1] as DatabaseFragment;
     const walk = walkLinks(database, fragments, roots, context);
@@ -280,21 +331,21 @@ export function locateFragments(database: FragmentSearchInput, context: Fragment
     if (failedHere.length === 0) break;
     const cut = Math.min(...failedHere);
     // Pages named from the cut on, by pages before it (or by the schema): the evidence for where the rest is.
-    const beyond = new Map<number, Family>();
-    for (const item of walk.named) if (item.pageNumber >= cut && item.pageNumber <= database.declaredPageCount && item.namedBy < cut) beyond.set(item.pageNumber, item.family);
+    const beyond = new Map<number, NamedPage>();
+    for (const item of walk.named) if (item.pageNumber >= cut && item.pageNumber <= database.declaredPageCount && item.namedBy < cut && !beyond.has(item.pageNumber)) beyond.set(item.pageNumber, item);
     const explainedHere = [...beyond.keys()].filter((pageNumber) => walk.accepted.has(pageNumber)).length;
     const failedBeyond = beyond.size - explainedHere;
     if (explainedHere >= failedBeyond) {
       // The header's grid explains the pages after the cut as well as it fails them: a damaged page, not the end of the run.
       issues.push(
-        issue('carve.database.page-missing', 'warning', database.path, 0, `Database at ${formatOffset(database.imageOffset)}: page ${cut} is not a b-tree page where its page number puts it (${formatOffset(database.imageOffset + (cut - 1) * pageSize)}), while later pages are: kept in place`, {
+        issue('carve.database.page-missing', 'warning', database.path, 0, `${anchor}: page ${cut} is not a b-tree page where its page number puts it (${formatOffset(fragmentPageOffset(fragments, pageSize, cut) ?? 0)}), while later pages are: kept in place`, {
           pageNumber: cut,
         }),
       );
       break;
     }
     const currentBase = last.imageOffset - (last.firstPageNumber - 1) * pageSize;
-    let vote = voteForGrid(beyond, cut, pageSize, fragments, context);
+    let vote = voteForGrid(beyond, cut, pageSize, fragments, context, keyRangeAt);
     if (vote !== undefined && vote.reason === undefined) {
       if (vote.base === currentBase) vote = undefined;
       else if (vote.base < 0) vote = { base: -1, votes: 0, reason: `${vote.votes} of them lie where page 1 would sit before the image start` };
@@ -310,7 +361,9 @@ export function locateFragments(database: FragmentSearchInput, context: Fragment
           'warning',
           database.path,
           0,
-          `Database at ${formatOffset(database.imageOffset)}: header declares ${database.declaredPageCount} pages of ${pageSize} bytes, but ${failedBeyond} of the ${beyond.size} pages its b-tree links name from page ${cut} on are not where the header puts them, and no other place in the image holds them${vote?.reason === undefined ? '' : ` (${vote.reason})`}: pages ${cut}–${database.declaredPageCount} are missing (a fragmented or overwritten file); the bytes after page ${lastEnd} are not read as this database's`,
+          headerless
+            ? `${anchor}: ${failedBeyond} of the ${beyond.size} pages its b-tree links name from page ${cut} on are not on its grid, and no other place in the image holds them${vote?.reason === undefined ? '' : ` (${vote.reason})`}: pages from ${cut} on are missing (a fragmented or overwritten file); the bytes after page ${lastEnd} are not read as this database's`
+            : `${anchor}: header declares ${database.declaredPageCount} pages of ${pageSize} bytes, but ${failedBeyond} of the ${beyond.size} pages its b-tree links name from page ${cut} on are not where the header puts them, and no other place in the image holds them${vote?.reason === undefined ? '' : ` (${vote.reason})`}: pages ${cut}–${database.declaredPageCount} are missing (a fragmented or overwritten file); the bytes after page ${lastEnd} are not read as this database's`,
           { declaredPageCount: database.declaredPageCount, firstMissingPageNumber: cut },
         ),
       );
@@ -338,7 +391,7 @@ export function locateFragments(database: FragmentSearchInput, context: Fragment
         'info',
         database.path,
         0,
-        `Database at ${formatOffset(database.imageOffset)}: pages from ${start} on are not after page ${start - 1} but at ${formatOffset(runImageOffset)} (${vote.votes} of the ${Math.min(beyond.size, fragmentLimits.maximumVotingPages)} lowest pages its b-tree links name from page ${cut} on are there; of all ${beyond.size}, ${explainedHere} are where the header's grid puts them): the file is fragmented; read as run ${fragments.length}${gapNote}`,
+        `${anchor}: pages from ${start} on are not after page ${start - 1} but at ${formatOffset(runImageOffset)} (${vote.votes} of the ${Math.min(beyond.size, fragmentLimits.maximumVotingPages)} lowest pages its b-tree links name from page ${cut} on are there; of all ${beyond.size}, ${explainedHere} are where ${fragments.length === 2 ? (headerless ? 'its first grid' : "the header's grid") : `run ${fragments.length - 1}'s grid`} puts them): the file is fragmented; read as run ${fragments.length}${gapNote}`,
         { firstPageNumber: start, imageOffset: runImageOffset, votes: vote.votes },
       ),
     );
@@ -354,8 +407,8 @@ interface OverflowChain {
 
 /** Overflow chains started by the cells of the accepted pages before `cut` (bounded by their cells). */
 function overflowChainsBefore(database: FragmentSearchInput, fragments: readonly DatabaseFragment[], walk: LinkWalk, cut: number, context: FragmentSearchContext): OverflowChain[] {
-  const pageSize = database.header.pageSize;
-  const usableSize = database.header.usableSize;
+  const pageSize = database.pageSize;
+  const usableSize = database.usableSize;
   const chains: OverflowChain[] = [];
   for (const pageNumber of [...walk.accepted.keys()].filter((page) => page < cut).sort((a, b) => a - b)) {
     const offset = fragmentPageOffset(fragments, pageSize, pageNumber);
@@ -394,7 +447,7 @@ function chainBoundary(
   nextBase: number,
   context: FragmentSearchContext,
 ): { start: number; chains: number } {
-  const pageSize = database.header.pageSize;
+  const pageSize = database.pageSize;
   const declared = database.declaredPageCount;
   const placeOf = (pageNumber: number, start: number): number => (pageNumber < start ? currentBase : nextBase) + (pageNumber - 1) * pageSize;
   // Every page read counts against one budget (hostile chains, many starts): spent, the gap stays with the earlier run.
@@ -451,19 +504,28 @@ function chainBoundary(
 
 /**
  * The grid most of `beyond` (pages named from `cut` on) land on, counting each named page once per
- * grid; undefined (with why) when no grid has enough votes or two tie.
+ * grid: a page of the named family whose keys fit the link (table trees) votes for the grid that
+ * would put the named page there. Undefined (with why) when no grid has enough votes or two tie.
  */
-function voteForGrid(beyond: ReadonlyMap<number, Family>, cut: number, pageSize: number, fragments: readonly DatabaseFragment[], context: FragmentSearchContext): { base: number; votes: number; reason?: undefined } | { base: -1; votes: 0; reason: string } | undefined {
+function voteForGrid(
+  beyond: ReadonlyMap<number, NamedPage>,
+  cut: number,
+  pageSize: number,
+  fragments: readonly DatabaseFragment[],
+  context: FragmentSearchContext,
+  keyRangeAt: (imageOffset: number, pageSize: number) => KeyRange,
+): { base: number; votes: number; reason?: undefined } | { base: -1; votes: 0; reason: string } | undefined {
   const votes = new Map<number, number>();
-  const candidateCount = Math.max(1, ...[...new Set(beyond.values())].map((family) => context.candidatesByFamily.get(family)?.length ?? 0));
+  const candidateCount = Math.max(1, ...[...new Set([...beyond.values()].map((named) => named.family))].map((family) => context.candidatesByFamily.get(family)?.length ?? 0));
   const votingPageCount = Math.min(fragmentLimits.maximumVotingPages, Math.floor(fragmentLimits.maximumComparisonsPerVote / candidateCount));
   if (votingPageCount < fragmentLimits.minimumLinkedChildren) return { base: -1, votes: 0, reason: `${candidateCount} candidate pages are too many to compare` };
   const voting = [...beyond].sort((a, b) => a[0] - b[0]).slice(0, votingPageCount);
   const taken = (offset: number): boolean => fragments.some((fragment) => offset >= fragment.imageOffset && offset < fragment.imageOffset + Math.min(fragment.pageCount, cut - fragment.firstPageNumber) * pageSize);
-  for (const [pageNumber, family] of voting) {
-    const candidates = context.candidatesByFamily.get(family) ?? [];
+  for (const [pageNumber, named] of voting) {
+    const candidates = context.candidatesByFamily.get(named.family) ?? [];
     for (const candidate of candidates) {
       if (candidate.pageSize > pageSize || context.isForeign(candidate.imageOffset, pageSize) || taken(candidate.imageOffset)) continue;
+      if (!keysFit(keyRangeAt(candidate.imageOffset, pageSize), named)) continue;
       const base = candidate.imageOffset - (pageNumber - 1) * pageSize;
       votes.set(base, (votes.get(base) ?? 0) + 1);
     }
@@ -504,7 +566,7 @@ export function relocateToFragment<T extends { readonly path: SourcePath; readon
   const pageLayer = layers[layers.length - 1];
   if (node === null || pageLayer === undefined || pageLayer.kind !== 'sqlite-page') return record;
   const fragment = database.fragments.find((run) => pageLayer.pageNumber >= run.firstPageNumber && pageLayer.pageNumber < run.firstPageNumber + run.pageCount);
-  if (fragment === undefined || fragment.firstPageNumber === 1) return record;
+  if (fragment === undefined || fragment === database.fragments[0]) return record;
   const base = fragment.imageOffset - (fragment.firstPageNumber - 1) * database.pageSize;
   const image = database.path.parent;
   if (image === null || base < 0) return record;
