@@ -203,7 +203,7 @@ export interface FragmentSearchInput {
   readonly imageOffset: number;
   readonly pageSize: number;
   readonly usableSize: number;
-  /** Absent when page 1 is lost (reassemble.ts): no link may then name page 1. */
+  /** Absent when page 1 is lost (reassemble.ts places such a database's runs; `chainBoundary` serves both). */
   readonly header?: DatabaseHeader;
   /** Pages the header declares, or what the image can hold when there is no header (the search never maps more). */
   readonly declaredPageCount: number;
@@ -246,7 +246,6 @@ function walkLinks(database: FragmentSearchInput, fragments: readonly DatabaseFr
     if (seen.has(next.pageNumber) || seen.size >= database.declaredPageCount) continue;
     seen.add(next.pageNumber);
     if (next.pageNumber < 1 || next.pageNumber > database.declaredPageCount) continue; // a corrupt link: not a place
-    if (next.pageNumber === 1 && database.header === undefined) continue; // page 1 is lost: its place says nothing
     const offset = fragmentPageOffset(fragments, pageSize, next.pageNumber);
     let page: Uint8Array | undefined;
     let headerOffset = 0;
@@ -292,30 +291,10 @@ export function locateFragments(database: FragmentSearchInput & { readonly heade
 
 const anyKey = { low: Number.NEGATIVE_INFINITY, high: Number.POSITIVE_INFINITY } as const;
 
-/**
- * The runs of a database whose page 1 is lost (reassemble.ts), anchored on the grid its interior
- * pages vote for: `database.imageOffset` is where page 1 would be on that grid, `interiors` the
- * interior pages on it with their page numbers (the roots of the walk). The first run starts at
- * the lowest page the links find on that grid (what lies before it on the grid is not read as
- * this database's); later runs are found as for a database with its header. Undefined when no
- * page of the walk is on the grid.
- */
-export function locateHeaderlessRuns(database: FragmentSearchInput, interiors: readonly { readonly pageNumber: number; readonly family: Family }[], context: FragmentSearchContext): { fragments: DatabaseFragment[]; issues: Issue[] } | undefined {
-  const pageSize = database.pageSize;
-  const available = Math.floor((context.source.sizeInBytes - database.imageOffset) / pageSize);
-  const grid: DatabaseFragment = { firstPageNumber: 1, pageCount: Math.min(database.declaredPageCount, available), imageOffset: database.imageOffset };
-  const roots: NamedPage[] = interiors.map((interior) => ({ ...interior, ...anyKey }));
-  const onGrid = walkLinks(database, [grid], roots, context);
-  const first = Math.min(...[...onGrid.accepted.keys()].filter((pageNumber) => pageNumber >= 2));
-  if (!Number.isFinite(first) || first > grid.pageCount) return undefined;
-  return searchRuns(database, { firstPageNumber: first, pageCount: grid.pageCount - first + 1, imageOffset: database.imageOffset + (first - 1) * pageSize }, roots, context);
-}
-
 /** From a first run, the runs the links find (module comment, steps 1–3). */
-function searchRuns(database: FragmentSearchInput, firstRun: DatabaseFragment, roots: readonly NamedPage[], context: FragmentSearchContext): { fragments: DatabaseFragment[]; issues: Issue[] } {
+function searchRuns(database: FragmentSearchInput & { readonly header: DatabaseHeader }, firstRun: DatabaseFragment, roots: readonly NamedPage[], context: FragmentSearchContext): { fragments: DatabaseFragment[]; issues: Issue[] } {
   const pageSize = database.pageSize;
-  const headerless = database.header === undefined;
-  const anchor = `${headerless ? 'Header-less database' : 'Database'} at ${formatOffset(database.imageOffset)}`;
+  const anchor = `Database at ${formatOffset(database.imageOffset)}`;
   const fragments: DatabaseFragment[] = [{ ...firstRun }];
   const issues: Issue[] = [];
   const keyRangeAt = keyRangeReader(context.source, database.path);
@@ -361,9 +340,7 @@ function searchRuns(database: FragmentSearchInput, firstRun: DatabaseFragment, r
           'warning',
           database.path,
           0,
-          headerless
-            ? `${anchor}: ${failedBeyond} of the ${beyond.size} pages its b-tree links name from page ${cut} on are not on its grid, and no other place in the image holds them${vote?.reason === undefined ? '' : ` (${vote.reason})`}: pages from ${cut} on are missing (a fragmented or overwritten file); the bytes after page ${lastEnd} are not read as this database's`
-            : `${anchor}: header declares ${database.declaredPageCount} pages of ${pageSize} bytes, but ${failedBeyond} of the ${beyond.size} pages its b-tree links name from page ${cut} on are not where the header puts them, and no other place in the image holds them${vote?.reason === undefined ? '' : ` (${vote.reason})`}: pages ${cut}–${database.declaredPageCount} are missing (a fragmented or overwritten file); the bytes after page ${lastEnd} are not read as this database's`,
+          `${anchor}: header declares ${database.declaredPageCount} pages of ${pageSize} bytes, but ${failedBeyond} of the ${beyond.size} pages its b-tree links name from page ${cut} on are not where the header puts them, and no other place in the image holds them${vote?.reason === undefined ? '' : ` (${vote.reason})`}: pages ${cut}–${database.declaredPageCount} are missing (a fragmented or overwritten file); the bytes after page ${lastEnd} are not read as this database's`,
           { declaredPageCount: database.declaredPageCount, firstMissingPageNumber: cut },
         ),
       );
@@ -372,31 +349,33 @@ function searchRuns(database: FragmentSearchInput, firstRun: DatabaseFragment, r
     const lastAccepted = Math.max(0, ...[...walk.accepted.keys()].filter((pageNumber) => pageNumber < cut));
     // Pages between the last b-tree page of this run and the cut have no type byte: overflow
     // chains that pass through them say which run holds them.
-    const boundary = lastAccepted + 1 < cut ? chainBoundary(database, fragments, walk, lastAccepted, cut, currentBase, vote.base, context) : { start: cut, chains: 0 };
+    const boundary = lastAccepted + 1 < cut ? chainBoundary(database, fragments, walk.accepted.keys(), lastAccepted, cut, currentBase, vote.base, context.source) : { start: cut, chains: 0 };
     const start = Math.max(last.firstPageNumber + 1, boundary.start);
     const pageCountLeft = database.declaredPageCount - start + 1;
     const runImageOffset = vote.base + (start - 1) * pageSize;
     const runPageCount = Math.max(1, Math.min(pageCountLeft, Math.ceil((context.source.sizeInBytes - runImageOffset) / pageSize)));
     fragments[fragments.length - 1] = { ...last, pageCount: Math.max(1, start - last.firstPageNumber) };
     fragments.push({ firstPageNumber: start, pageCount: runPageCount, imageOffset: runImageOffset });
-    const gapNote =
-      start < cut
-        ? `; pages ${start}–${cut - 1}, named by no b-tree link, are taken from this run too: ${boundary.chains} overflow chain(s) through them continue only there`
-        : lastAccepted + 1 < cut
-          ? `; pages ${lastAccepted + 1}–${cut - 1} are named by no b-tree link and are taken from the earlier run${boundary.chains > 0 ? ` (${boundary.chains} overflow chain(s) through them continue there)` : ''}`
-          : '';
+    const note = gapNote(start, cut, lastAccepted, boundary.chains);
     issues.push(
       issue(
         'carve.database.fragment',
         'info',
         database.path,
         0,
-        `${anchor}: pages from ${start} on are not after page ${start - 1} but at ${formatOffset(runImageOffset)} (${vote.votes} of the ${Math.min(beyond.size, fragmentLimits.maximumVotingPages)} lowest pages its b-tree links name from page ${cut} on are there; of all ${beyond.size}, ${explainedHere} are where ${fragments.length === 2 ? (headerless ? 'its first grid' : "the header's grid") : `run ${fragments.length - 1}'s grid`} puts them): the file is fragmented; read as run ${fragments.length}${gapNote}`,
+        `${anchor}: pages from ${start} on are not after page ${start - 1} but at ${formatOffset(runImageOffset)} (${vote.votes} of the ${Math.min(beyond.size, fragmentLimits.maximumVotingPages)} lowest pages its b-tree links name from page ${cut} on are there; of all ${beyond.size}, ${explainedHere} are where ${fragments.length === 2 ? "the header's grid" : `run ${fragments.length - 1}'s grid`} puts them): the file is fragmented; read as run ${fragments.length}${note}`,
         { firstPageNumber: start, imageOffset: runImageOffset, votes: vote.votes },
       ),
     );
   }
   return { fragments, issues };
+}
+
+/** What an issue says of the pages between two runs that no link names (`chainBoundary` placed them). */
+export function gapNote(start: number, cut: number, lastAccepted: number, chains: number): string {
+  if (start < cut) return `; pages ${start}–${cut - 1}, named by no b-tree link, are taken from this run too: ${chains} overflow chain(s) through them continue only there`;
+  if (lastAccepted + 1 < cut) return `; pages ${lastAccepted + 1}–${cut - 1} are named by no b-tree link and are taken from the earlier run${chains > 0 ? ` (${chains} overflow chain(s) through them continue there)` : ''}`;
+  return '';
 }
 
 /** An overflow chain named by a cell of an accepted page: its first page and how many pages it has. */
@@ -406,14 +385,14 @@ interface OverflowChain {
 }
 
 /** Overflow chains started by the cells of the accepted pages before `cut` (bounded by their cells). */
-function overflowChainsBefore(database: FragmentSearchInput, fragments: readonly DatabaseFragment[], walk: LinkWalk, cut: number, context: FragmentSearchContext): OverflowChain[] {
+function overflowChainsBefore(database: FragmentSearchInput, fragments: readonly DatabaseFragment[], accepted: Iterable<number>, cut: number, source: ByteSource): OverflowChain[] {
   const pageSize = database.pageSize;
   const usableSize = database.usableSize;
   const chains: OverflowChain[] = [];
-  for (const pageNumber of [...walk.accepted.keys()].filter((page) => page < cut).sort((a, b) => a - b)) {
+  for (const pageNumber of [...accepted].filter((page) => page < cut).sort((a, b) => a - b)) {
     const offset = fragmentPageOffset(fragments, pageSize, pageNumber);
     if (offset === undefined) continue;
-    const page = context.source.read(offset, pageSize);
+    const page = source.read(offset, pageSize);
     const headerOffset = pageNumber === 1 ? 100 : 0;
     const type = page[headerOffset];
     const kind = type === PageType.tableLeaf ? 'table-leaf' : type === PageType.indexLeaf ? 'index-leaf' : type === PageType.indexInterior ? 'index-interior' : undefined;
@@ -437,15 +416,15 @@ function overflowChainsBefore(database: FragmentSearchInput, fragments: readonly
  * `cut`; otherwise `cut` (the gap stays with the earlier run). `chains`: the chains through the gap
  * that hold together at the chosen start.
  */
-function chainBoundary(
+export function chainBoundary(
   database: FragmentSearchInput,
   fragments: readonly DatabaseFragment[],
-  walk: LinkWalk,
+  accepted: Iterable<number>,
   lastAccepted: number,
   cut: number,
   currentBase: number,
   nextBase: number,
-  context: FragmentSearchContext,
+  source: ByteSource,
 ): { start: number; chains: number } {
   const pageSize = database.pageSize;
   const declared = database.declaredPageCount;
@@ -461,10 +440,10 @@ function chainBoundary(
       if (--readsLeft < 0) return { pages, holds: false };
       if (pageNumber < 2 || pageNumber > declared || seen.has(pageNumber)) break;
       const offset = placeOf(pageNumber, start);
-      if (offset < 0 || offset + pageSize > context.source.sizeInBytes) break;
+      if (offset < 0 || offset + pageSize > source.sizeInBytes) break;
       seen.add(pageNumber);
       pages.push(pageNumber);
-      const next = u32beUnchecked(context.source.read(offset, 4), 0);
+      const next = u32beUnchecked(source.read(offset, 4), 0);
       if (index === chain.pageCount - 1) return { pages, holds: next === 0 };
       pageNumber = next;
     }
@@ -475,7 +454,7 @@ function chainBoundary(
   // whatever the start, so the two extreme starts tell), and the starts that split their pages.
   const relevant: OverflowChain[] = [];
   const starts = new Set<number>();
-  for (const chain of overflowChainsBefore(database, fragments, walk, cut, context)) {
+  for (const chain of overflowChainsBefore(database, fragments, accepted, cut, source)) {
     if (relevant.length >= fragmentLimits.maximumGapChains) break;
     if (chain.pageCount > declared) continue;
     const gapPages = [cut, lastAccepted + 1].flatMap((start) => walkChain(chain, start).pages.filter(inGap));

@@ -1,43 +1,59 @@
 /**
  * Orphan pages put back together where b-tree links allow.
  *
- * A deleted database whose first block was overwritten has lost its header, yet its other pages
- * still sit on one grid: page n at B + (n − 1) × page size, for a base B nobody wrote down. An
- * orphan interior page names its children by page number; when two or more of those children
- * are orphan pages of the right kind exactly where one base B puts them, B is that database's
- * base. Every orphan page on B's grid then joins a header-less database whose pages have real page
- * numbers: its b-trees can be walked from their roots (interior pages no other page points to),
- * overflow chains followed, and its provenance is `file:<image> > range@B+<length> >
- * sqlite-page#n > cell@…`, exact to the byte.
+ * A deleted database whose first block was overwritten has lost its header, yet its pages still
+ * sit on grids: page n at B + (n − 1) × page size, for a base B nobody wrote down: one grid when
+ * the file was stored in one piece, one per piece when the file system fragmented it.
  *
- * A header-less database stored in pieces (file-system fragmentation) is followed across them as
- * fragments.ts follows a database with its header: the walk from the grid's interior pages names
- * pages that are not on the grid; the place most of them are names the next run's grid
- * (`locateHeaderlessRuns`). A grid that turns out to be a later run of another is taken into it,
- * not made a database of its own. What this does not do: find runs holding lower page numbers
- * than the grid its interior pages vote for (the pieces before it), nor search more than
- * `maximumSearchedGrids` grids for later runs (the rest keep one run each).
+ * 1. Votes. An orphan table interior page names its children by page number, each with the rowids
+ *    its keys allow. An orphan page of the table family whose rowids fit that range, at offset X,
+ *    puts child c on the grid B = X − (c − 1) × page size. Votes are pooled over every interior
+ *    page, wherever it lies (a root in one piece names children in another): a grid on which
+ *    `minimumLinkedChildren` or more named pages are found holds a piece of a database, the
+ *    strongest grid first keeping the pages it found. A link whose range more than
+ *    `maximumCandidatesPerLink` pages fit (a first or last child's half-open range, a subtree's
+ *    wide one) is too vague to vote. Index trees do not vote: without their keys compared, an
+ *    index's leaves recur at strides, and a grid shifted by a few pages would gather as many
+ *    votes as the true one.
+ * 2. Pieces. Grids joined by an interior page (it names pages on both, or lies on one and names
+ *    pages on the other) are pieces of one database. A piece whose page numbers overlap a stronger
+ *    piece's is a database of its own (an older copy). The pieces in page-number order are the
+ *    database's runs: the first reaches down to page 2 (page 1 is lost), the last on past its
+ *    highest named page while b-tree pages of its grid keep turning up (`gridSlackInPages`).
+ *    Pages between the last named page of one run and the first of the next are named by no link
+ *    (overflow, freelist pages, leaves whose parent is lost): they go to the run under which the
+ *    overflow chains through them hold together (fragments.ts `chainBoundary`), else to the
+ *    earlier run, and the issue says which.
+ * 3. Pages. Every orphan page on a run joins the header-less database with its real page number:
+ *    its b-trees are walked from their roots (interior pages no page of the database points to),
+ *    overflow chains followed through the runs, and its provenance is `file:<image> >
+ *    range@B+<length> > sqlite-page#n > cell@…` with B the grid of the page's run, exact to the byte.
+ *
+ * Not done: a database whose table interior pages are all lost (or index-only, WITHOUT ROWID)
+ * forms no grid; its pages stay orphans, decoded alone.
  */
 import { formatOffset } from '../../bytes/offsets.js';
+import { interiorChildPageNumbers } from '../../formats/sqlite/btree.js';
 import { PageType } from '../../formats/sqlite/layout.js';
 import type { Issue } from '../../issues/issue.js';
+import { issue } from '../../issues/issue.js';
 import type { SourcePath } from '../../provenance/path.js';
 import { extendPath } from '../../provenance/path.js';
 import type { BtreePageHit } from '../../scanning/hits.js';
 import type { ByteSource } from '../../sources/byte-source.js';
-import type { DatabaseFragment, FragmentSearchContext } from './fragments.js';
-import { candidatesByFamily, fragmentPageOffset, keyRangeReader, keysFit, linksOf, locateHeaderlessRuns } from './fragments.js';
+import type { DatabaseFragment } from './fragments.js';
+import { chainBoundary, fragmentLimits, gapNote, linksOf } from './fragments.js';
 
 /** Reassembly limits, with their unit and reason. */
 export const reassemblyLimits = {
-  /** Child pages that must land on one grid before a base is believed (one could be chance). */
+  /** Named pages that must be found on one grid before it is believed (one could be chance). */
   minimumLinkedChildren: 2,
   /** Pages past the highest referenced page still searched for grid members (freelist, overflow tails). */
   gridSlackInPages: 64,
-  /** Child × orphan comparisons per interior page before the search gives up on it (quadratic guard). */
-  maximumComparisonsPerInteriorPage: 4_000_000,
-  /** Grids (strongest first) searched for later runs; each search walks and votes up to 16 times. */
-  maximumSearchedGrids: 16,
+  /** Pages whose rowids fit one link, beyond which the link is too vague to vote. */
+  maximumCandidatesPerLink: 16,
+  /** Pages looked at per link in the key index before the link is given up (hostile key ranges). */
+  maximumScannedPerLink: 4096,
 } as const;
 
 export interface HeaderlessDatabase {
@@ -46,168 +62,319 @@ export interface HeaderlessDatabase {
   /** Where page 1 would start on the first run's grid. */
   readonly imageOffset: number;
   readonly pageSize: number;
-  /** Pages from 1 to the highest page known (referenced or found on the grid). */
+  /** Pages from 1 to the highest page known (referenced or found on a run). */
   readonly pageCount: number;
-  /** From page 1's place to the end of the first run. */
+  /** From page 1's place to the end of the first run (to `pageCount` when there is one run). */
   readonly sizeInBytes: number;
   /** `file:<image> > range@<imageOffset>+<sizeInBytes>`: page numbers of the first run fold through it. */
   readonly path: SourcePath;
   /** Runs of consecutive pages (one unless the database is stored in pieces), as fragments.ts. */
   readonly fragments: readonly DatabaseFragment[];
-  /** Orphan pages on the grid, with their page numbers. */
+  /** Orphan pages on the runs, with their page numbers. */
   readonly pages: readonly { readonly pageNumber: number; readonly hit: BtreePageHit }[];
-  /** Interior pages no page of the group points to: the b-tree roots to walk. */
+  /** Interior pages no page of the database points to: the b-tree roots to walk. */
   readonly rootPageNumbers: readonly number[];
-  /** Children that landed on the grid, over all interior pages (the evidence for the base). */
+  /** Named pages found on the runs' grids (the evidence for them). */
   readonly linkedChildCount: number;
 }
 
-function isTableType(type: number): boolean {
-  return type === PageType.tableInterior || type === PageType.tableLeaf;
-}
-
 interface Grid {
+  readonly key: string;
   readonly pageSize: number;
   readonly base: number;
-  linked: number;
-  /** Of `linked`, the children of table interior pages, whose rowids were checked against their parent's keys. */
-  keyedLinked: number;
-  readonly referenced: Set<number>;
-  /** The interior pages voting for this grid, with the page number it gives them. */
-  readonly interiors: { readonly pageNumber: number; readonly family: 'table' | 'index'; readonly imageOffset: number }[];
+  /** Page number → image offset of the named pages found on this grid. */
+  readonly found: Map<number, number>;
+  /** Page number → the interior pages (image offsets) naming it. */
+  readonly namedBy: Map<number, Set<number>>;
+}
+
+/** A grid's share of a database: the named pages it keeps, and their lowest and highest page numbers. */
+interface Piece {
+  readonly grid: Grid;
+  readonly numbers: ReadonlyMap<number, number>;
+  readonly low: number;
+  readonly high: number;
+}
+
+interface KeyedPage {
+  readonly imageOffset: number;
+  readonly minimum: number;
+  readonly maximum: number;
+}
+
+function pieceOf(grid: Grid, numbers: ReadonlyMap<number, number>): Piece {
+  let low = Number.POSITIVE_INFINITY;
+  let high = Number.NEGATIVE_INFINITY;
+  for (const pageNumber of numbers.keys()) {
+    low = Math.min(low, pageNumber);
+    high = Math.max(high, pageNumber);
+  }
+  return { grid, numbers, low, high };
+}
+
+function isInterior(hit: BtreePageHit): boolean {
+  return hit.pageType === PageType.tableInterior || hit.pageType === PageType.indexInterior;
+}
+
+/** Table-family orphans of at most `pageSize` bytes with their rowid range, by smallest rowid. */
+function keyIndex(orphans: readonly BtreePageHit[], pageSize: number, source: ByteSource, path: SourcePath): KeyedPage[] {
+  const out: KeyedPage[] = [];
+  for (const hit of orphans) {
+    if (hit.pageSize > pageSize || (hit.pageType !== PageType.tableLeaf && hit.pageType !== PageType.tableInterior)) continue;
+    const range = linksOf(source.read(hit.imageOffset, pageSize), 0, pageSize, path)?.keyRange;
+    if (range !== undefined) out.push({ imageOffset: hit.imageOffset, minimum: range.minimum, maximum: range.maximum });
+  }
+  return out.sort((a, b) => a.minimum - b.minimum || a.imageOffset - b.imageOffset);
+}
+
+/** Image offsets of the pages whose rowids all lie in (low, high], or undefined when too many do (a vague link). */
+function fittingPages(index: readonly KeyedPage[], low: number, high: number): number[] | undefined {
+  let first = 0;
+  let end = index.length;
+  while (first < end) {
+    const middle = (first + end) >> 1;
+    if ((index[middle] as KeyedPage).minimum > low) end = middle;
+    else first = middle + 1;
+  }
+  const out: number[] = [];
+  for (let position = first, scanned = 0; position < index.length && (index[position] as KeyedPage).minimum <= high; position++) {
+    if (++scanned > reassemblyLimits.maximumScannedPerLink) return undefined;
+    const page = index[position] as KeyedPage;
+    if (page.maximum > high) continue;
+    out.push(page.imageOffset);
+    if (out.length > reassemblyLimits.maximumCandidatesPerLink) return undefined;
+  }
+  return out;
+}
+
+/** Union-find over string keys (grids and interior pages). */
+function disjointSets(): { join: (a: string, b: string) => void; find: (key: string) => string } {
+  const parent = new Map<string, string>();
+  const find = (key: string): string => {
+    let root = key;
+    while (parent.has(root) && parent.get(root) !== root) root = parent.get(root) as string;
+    // Path compression: every key on the way points at the root.
+    let node = key;
+    while (node !== root) {
+      const next = parent.get(node) as string;
+      parent.set(node, root);
+      node = next;
+    }
+    return root;
+  };
+  return {
+    join: (a, b) => {
+      const rootA = find(a);
+      const rootB = find(b);
+      if (rootA !== rootB) parent.set(rootB, rootA);
+    },
+    find,
+  };
 }
 
 /**
- * Finds header-less databases among orphan pages. Returns them (strongest evidence first), the
- * orphan pages none of them holds, and the issues of the run search (pieces found, runs clipped).
+ * Finds header-less databases among orphan pages (module comment). Returns them (strongest
+ * evidence first), the orphan pages none of them holds, and an issue for each run after the first.
  */
 export function reassembleOrphans(orphans: readonly BtreePageHit[], source: ByteSource, imagePath: SourcePath): { databases: HeaderlessDatabase[]; remaining: BtreePageHit[]; issues: Issue[] } {
   const byOffset = new Map(orphans.map((hit) => [hit.imageOffset, hit]));
-  const interiors = orphans.filter((hit) => hit.pageType === PageType.tableInterior || hit.pageType === PageType.indexInterior);
-  // Candidate grids: (page size, base) → children that landed on them, and the interior pages voting.
-  const grids = new Map<string, Grid>();
   const childrenOf = new Map<number, number[]>();
-  const keyRangeAt = keyRangeReader(source, imagePath);
-  for (const interior of interiors) {
+  const grids = new Map<string, Grid>();
+  const indexes = new Map<number, KeyedPage[]>();
+  // 1. Votes: every named child found where its rowids fit, for the grid that puts it there.
+  for (const interior of orphans) {
+    if (!isInterior(interior)) continue;
     const pageSize = interior.pageSize;
-    const named = linksOf(source.read(interior.imageOffset, pageSize), 0, pageSize, imagePath)?.children ?? [];
-    const children = named.map((child) => child.pageNumber);
-    childrenOf.set(interior.imageOffset, children);
-    if (children.length * orphans.length > reassemblyLimits.maximumComparisonsPerInteriorPage) continue;
-    // Votes for the interior page's own page number n: a child c found at offset X means n = c − (X − offset) / size.
-    // Found: a page of the child's family whose keys fit the link (table trees), so that a grid
-    // shifted by a page or by a whole piece, where other leaves of the same tree sit, gets no vote.
-    const votes = new Map<number, number>();
-    const table = isTableType(interior.pageType);
+    const page = source.read(interior.imageOffset, pageSize);
+    if (interior.pageType === PageType.indexInterior) {
+      childrenOf.set(interior.imageOffset, (interiorChildPageNumbers(page, 0, pageSize) ?? []).filter((child) => child > 0));
+      continue;
+    }
+    const named = linksOf(page, 0, pageSize, imagePath)?.children ?? [];
+    childrenOf.set(interior.imageOffset, named.map((child) => child.pageNumber));
+    let index = indexes.get(pageSize);
+    if (index === undefined) {
+      index = keyIndex(orphans, pageSize, source, imagePath);
+      indexes.set(pageSize, index);
+    }
     const seen = new Set<number>();
     for (const child of named) {
-      if (seen.has(child.pageNumber)) continue;
+      if (child.pageNumber < 2 || seen.has(child.pageNumber)) continue;
       seen.add(child.pageNumber);
-      for (const candidate of orphans) {
-        const distance = candidate.imageOffset - interior.imageOffset;
-        if (distance === 0 || distance % pageSize !== 0 || candidate.pageSize > pageSize || isTableType(candidate.pageType) !== table) continue;
-        const own = child.pageNumber - distance / pageSize;
-        if (own < 2 || !keysFit(keyRangeAt(candidate.imageOffset, pageSize), child)) continue;
-        votes.set(own, (votes.get(own) ?? 0) + 1);
+      for (const offset of fittingPages(index, child.low, child.high) ?? []) {
+        const base = offset - (child.pageNumber - 1) * pageSize;
+        if (offset === interior.imageOffset || base < 0) continue;
+        const key = `${pageSize}:${base}`;
+        let grid = grids.get(key);
+        if (grid === undefined) {
+          grid = { key, pageSize, base, found: new Map(), namedBy: new Map() };
+          grids.set(key, grid);
+        }
+        grid.found.set(child.pageNumber, offset);
+        const namers = grid.namedBy.get(child.pageNumber) ?? new Set<number>();
+        namers.add(interior.imageOffset);
+        grid.namedBy.set(child.pageNumber, namers);
       }
     }
-    let best: { own: number; count: number } | undefined;
-    for (const [own, count] of votes) if (best === undefined || count > best.count || (count === best.count && own < best.own)) best = { own, count };
-    if (best === undefined || best.count < reassemblyLimits.minimumLinkedChildren) continue;
-    const base = interior.imageOffset - (best.own - 1) * pageSize;
-    if (base < 0) continue;
-    const key = `${pageSize}:${base}`;
-    const grid = grids.get(key) ?? { pageSize, base, linked: 0, keyedLinked: 0, referenced: new Set<number>(), interiors: [] };
-    grid.linked += best.count;
-    if (table) grid.keyedLinked += best.count;
-    grid.interiors.push({ pageNumber: best.own, family: table ? 'table' : 'index', imageOffset: interior.imageOffset });
-    for (const child of children) grid.referenced.add(child);
-    grids.set(key, grid);
   }
+  // The strongest grid keeps the named pages it found; a grid left with too few is no evidence.
+  const owner = new Map<number, Grid>();
+  const kept = new Map<Grid, Map<number, number>>();
+  const ordered = [...grids.values()].filter((grid) => grid.found.size >= reassemblyLimits.minimumLinkedChildren).sort((a, b) => b.found.size - a.found.size || a.pageSize - b.pageSize || a.base - b.base);
+  for (const grid of ordered) {
+    const mine = [...grid.found].filter(([, offset]) => !owner.has(offset));
+    if (mine.length < reassemblyLimits.minimumLinkedChildren) continue;
+    for (const [, offset] of mine) owner.set(offset, grid);
+    kept.set(grid, new Map(mine));
+  }
+  // 2. Pieces: grids joined by an interior page.
+  const sets = disjointSets();
+  for (const [grid, numbers] of kept) {
+    for (const pageNumber of numbers.keys()) {
+      for (const namer of grid.namedBy.get(pageNumber) ?? []) {
+        sets.join(grid.key, `page@${namer}`);
+        const home = owner.get(namer);
+        if (home !== undefined && kept.has(home)) sets.join(grid.key, home.key);
+      }
+    }
+  }
+  const groups = new Map<string, Grid[]>();
+  for (const grid of kept.keys()) {
+    const root = sets.find(grid.key);
+    groups.set(root, [...(groups.get(root) ?? []), grid]);
+  }
+  const databasesPieces: Piece[][] = [];
+  for (const group of groups.values()) {
+    const pieces: Piece[] = [];
+    for (const grid of group) {
+      // `kept` and so each group are in `ordered` order: strongest first.
+      const piece = pieceOf(grid, kept.get(grid) as Map<number, number>);
+      const overlaps = pieces.some((other) => other.grid.pageSize !== grid.pageSize || (piece.low <= other.high && other.low <= piece.high));
+      if (overlaps || pieces.length >= fragmentLimits.maximumFragmentCount) databasesPieces.push([piece]);
+      else pieces.push(piece);
+    }
+    if (pieces.length > 0) databasesPieces.push(pieces);
+  }
+  const strength = (pieces: readonly Piece[]): number => pieces.reduce((sum, piece) => sum + piece.numbers.size, 0);
+  databasesPieces.sort((a, b) => strength(b) - strength(a) || (a[0] as Piece).grid.base - (b[0] as Piece).grid.base);
+  // 3. Pages.
   const rootName = ((): string => {
     let node = imagePath;
     while (node.parent !== null) node = node.parent;
     return node.layer.kind === 'file' ? node.layer.location : 'image';
   })();
-  // Key-checked links first: an index tree's leaves recur at regular strides, so a grid shifted by
-  // a few pages can gather as many index votes as the true one, never table votes.
-  const ordered = [...grids.values()].sort((a, b) => b.keyedLinked - a.keyedLinked || b.linked - a.linked || a.base - b.base);
-  // Each grid's runs, searched on its own (orphans are all the candidates: databases with a
-  // header and logs are already set aside); then a grid that is a later run of another is taken into it.
-  const context: FragmentSearchContext = { source, btreeByOffset: byOffset, candidatesByFamily: candidatesByFamily(orphans), isForeign: () => false };
-  const searched = ordered.map((grid, index) => {
-    const imagePages = Math.floor((source.sizeInBytes - grid.base) / grid.pageSize);
-    const input = { imageOffset: grid.base, pageSize: grid.pageSize, usableSize: grid.pageSize, declaredPageCount: imagePages, path: extendPath(imagePath, { kind: 'range', start: grid.base, length: imagePages * grid.pageSize }), name: `${rootName}@${formatOffset(grid.base)}-headerless` };
-    const located = index < reassemblyLimits.maximumSearchedGrids ? locateHeaderlessRuns(input, grid.interiors, context) : undefined;
-    const runs = located?.fragments ?? [{ firstPageNumber: 2, pageCount: Math.max(1, imagePages - 1), imageOffset: grid.base + grid.pageSize }];
-    return { grid, runs, issues: located?.issues ?? [], takenBy: undefined as Grid | undefined };
-  });
-  const bySizeAndBase = new Map(searched.map((item) => [`${item.grid.pageSize}:${item.grid.base}`, item]));
-  for (const item of searched) {
-    if (item.takenBy !== undefined) continue;
-    for (const run of item.runs.slice(1)) {
-      const later = bySizeAndBase.get(`${item.grid.pageSize}:${run.imageOffset - (run.firstPageNumber - 1) * item.grid.pageSize}`);
-      if (later === undefined || later === item || later.takenBy !== undefined) continue;
-      later.takenBy = item.grid;
-      item.grid.linked += later.grid.linked;
-      item.grid.keyedLinked += later.grid.keyedLinked;
-      for (const child of later.grid.referenced) item.grid.referenced.add(child);
-    }
-  }
   const claimed = new Set<number>();
   const databases: HeaderlessDatabase[] = [];
   const issues: Issue[] = [];
-  for (const { grid, runs, issues: found, takenBy } of searched) {
-    // A grid exists by its interior pages' votes: when a stronger database holds them all, it has no evidence left.
-    if (takenBy !== undefined || grid.interiors.every((interior) => claimed.has(interior.imageOffset))) continue;
-    const pages: { pageNumber: number; hit: BtreePageHit }[] = [];
-    let highest = Math.max(...grid.referenced);
-    const claim = (pageNumber: number, offset: number): boolean => {
-      const hit = byOffset.get(offset);
-      if (hit === undefined || claimed.has(offset) || hit.pageSize > grid.pageSize) return false;
-      pages.push({ pageNumber, hit });
-      return true;
-    };
-    const lastRun = runs[runs.length - 1] as DatabaseFragment;
-    for (const run of runs.slice(0, -1)) for (let index = 0; index < run.pageCount; index++) claim(run.firstPageNumber + index, run.imageOffset + index * grid.pageSize);
-    // The last run reaches the highest page referenced, and on while pages of the grid keep turning up.
-    for (let pageNumber = lastRun.firstPageNumber; pageNumber < lastRun.firstPageNumber + lastRun.pageCount && pageNumber <= highest + reassemblyLimits.gridSlackInPages; pageNumber++) {
-      const offset = lastRun.imageOffset + (pageNumber - lastRun.firstPageNumber) * grid.pageSize;
-      if (offset >= source.sizeInBytes) break;
-      if (claim(pageNumber, offset)) highest = Math.max(highest, pageNumber);
-    }
-    if (pages.length === 0) continue;
-    for (const page of pages) claimed.add(page.hit.imageOffset);
-    const pageCount = Math.max(highest, lastRun.firstPageNumber);
-    const fragments = [...runs.slice(0, -1), { ...lastRun, pageCount: Math.max(1, Math.min(lastRun.pageCount, pageCount - lastRun.firstPageNumber + 1)) }];
-    const first = fragments[0] as DatabaseFragment;
-    const sizeInBytes = Math.min((fragments.length === 1 ? pageCount : first.firstPageNumber + first.pageCount - 1) * grid.pageSize, source.sizeInBytes - grid.base);
-    const path = extendPath(imagePath, { kind: 'range', start: grid.base, length: sizeInBytes });
-    const inGroup = new Set(pages.map((page) => page.pageNumber));
-    const referencedInGroup = new Set<number>();
-    for (const page of pages) for (const child of childrenOf.get(page.hit.imageOffset) ?? []) referencedInGroup.add(child);
-    const rootPageNumbers = pages
-      .filter((page) => (page.hit.pageType === PageType.tableInterior || page.hit.pageType === PageType.indexInterior) && !referencedInGroup.has(page.pageNumber))
-      .map((page) => page.pageNumber)
-      .filter((pageNumber) => inGroup.has(pageNumber));
-    issues.push(...found.map((item) => ({ ...item, path })));
-    databases.push({
-      name: `${rootName}@${formatOffset(grid.base)}-headerless`,
-      imageOffset: grid.base,
-      pageSize: grid.pageSize,
-      pageCount,
-      sizeInBytes,
-      path,
-      fragments,
-      pages,
-      rootPageNumbers,
-      linkedChildCount: grid.linked,
-    });
+  for (const pieces of databasesPieces) {
+    const database = assemble(
+      pieces.sort((a, b) => a.low - b.low),
+      { source, byOffset, childrenOf, owner, claimed, imagePath, rootName },
+      issues,
+    );
+    if (database !== undefined) databases.push(database);
   }
   return { databases, remaining: orphans.filter((hit) => !claimed.has(hit.imageOffset)), issues };
 }
 
-/** Image offset of page `pageNumber` of a header-less database, or undefined when no run holds it. */
-export function headerlessPageOffset(database: HeaderlessDatabase, pageNumber: number): number | undefined {
-  return fragmentPageOffset(database.fragments, database.pageSize, pageNumber);
+interface AssemblyContext {
+  readonly source: ByteSource;
+  readonly byOffset: ReadonlyMap<number, BtreePageHit>;
+  readonly childrenOf: ReadonlyMap<number, readonly number[]>;
+  /** Image offset → the grid that found it as a named page: no other grid takes it. */
+  readonly owner: ReadonlyMap<number, Grid>;
+  /** Orphan pages already in a database (filled as databases are made). */
+  readonly claimed: Set<number>;
+  readonly imagePath: SourcePath;
+  readonly rootName: string;
+}
+
+/** One header-less database from its pieces (in page-number order), or undefined when no page is left for it. */
+function assemble(pieces: readonly Piece[], context: AssemblyContext, issues: Issue[]): HeaderlessDatabase | undefined {
+  const { source, byOffset, childrenOf, owner, claimed } = context;
+  const first = pieces[0] as Piece;
+  const pageSize = first.grid.pageSize;
+  const name = `${context.rootName}@${formatOffset(first.grid.base)}-headerless`;
+  const imagePages = Math.floor((source.sizeInBytes - first.grid.base) / pageSize);
+  const searchInput = { imageOffset: first.grid.base, pageSize, usableSize: pageSize, declaredPageCount: Math.max(imagePages, (pieces[pieces.length - 1] as Piece).high), path: extendPath(context.imagePath, { kind: 'range', start: first.grid.base, length: imagePages * pageSize }), name };
+  // Where each run starts: page 2, then between the last named page of one piece and the first of the next.
+  const starts: number[] = [2];
+  const notes: string[] = [''];
+  const named = new Set<number>();
+  for (let index = 1; index < pieces.length; index++) {
+    const previous = pieces[index - 1] as Piece;
+    const piece = pieces[index] as Piece;
+    for (const pageNumber of previous.numbers.keys()) named.add(pageNumber);
+    const runsSoFar = starts.map((start, run) => ({ firstPageNumber: start, pageCount: (run + 1 < starts.length ? (starts[run + 1] as number) : piece.low) - start, imageOffset: (pieces[run] as Piece).grid.base + (start - 1) * pageSize }));
+    const boundary = previous.high + 1 < piece.low ? chainBoundary(searchInput, runsSoFar, named, previous.high, piece.low, previous.grid.base, piece.grid.base, source) : { start: piece.low, chains: 0 };
+    const start = Math.max((starts[index - 1] as number) + 1, boundary.start);
+    starts.push(start);
+    notes.push(gapNote(start, piece.low, previous.high, boundary.chains));
+  }
+  const pages: { pageNumber: number; hit: BtreePageHit }[] = [];
+  const take = (grid: Grid, pageNumber: number): boolean => {
+    const offset = grid.base + (pageNumber - 1) * pageSize;
+    const hit = byOffset.get(offset);
+    const holder = owner.get(offset);
+    if (hit === undefined || claimed.has(offset) || hit.pageSize > pageSize || (holder !== undefined && holder !== grid)) return false;
+    pages.push({ pageNumber, hit });
+    return true;
+  };
+  // The last run reaches the highest page any of its interior pages name, and on while pages keep turning up.
+  let highest = (pieces[pieces.length - 1] as Piece).high;
+  for (const piece of pieces) for (const namers of piece.grid.namedBy.values()) for (const namer of namers) for (const child of childrenOf.get(namer) ?? []) if (child <= searchInput.declaredPageCount) highest = Math.max(highest, child);
+  const fragments: DatabaseFragment[] = [];
+  for (let index = 0; index < pieces.length; index++) {
+    const grid = (pieces[index] as Piece).grid;
+    const start = starts[index] as number;
+    const isLast = index === pieces.length - 1;
+    let end = isLast ? start - 1 : (starts[index + 1] as number) - 1;
+    if (isLast) {
+      for (let pageNumber = start; pageNumber <= highest + reassemblyLimits.gridSlackInPages; pageNumber++) {
+        if (grid.base + (pageNumber - 1) * pageSize >= source.sizeInBytes) break;
+        end = pageNumber;
+        if (take(grid, pageNumber)) highest = Math.max(highest, pageNumber);
+      }
+      end = Math.max(start, Math.min(end, highest));
+    } else {
+      for (let pageNumber = start; pageNumber <= end; pageNumber++) take(grid, pageNumber);
+    }
+    fragments.push({ firstPageNumber: start, pageCount: end - start + 1, imageOffset: grid.base + (start - 1) * pageSize });
+  }
+  if (pages.length === 0) return undefined;
+  for (const page of pages) claimed.add(page.hit.imageOffset);
+  const last = fragments[fragments.length - 1] as DatabaseFragment;
+  const pageCount = last.firstPageNumber + last.pageCount - 1;
+  const firstRun = fragments[0] as DatabaseFragment;
+  const sizeInBytes = Math.min((firstRun.firstPageNumber + firstRun.pageCount - 1) * pageSize, source.sizeInBytes - first.grid.base);
+  const path = extendPath(context.imagePath, { kind: 'range', start: first.grid.base, length: sizeInBytes });
+  for (let index = 1; index < fragments.length; index++) {
+    const run = fragments[index] as DatabaseFragment;
+    const piece = pieces[index] as Piece;
+    issues.push(
+      issue(
+        'carve.database.fragment',
+        'info',
+        path,
+        0,
+        `Header-less database at ${formatOffset(first.grid.base)}: pages from ${run.firstPageNumber} on are not after page ${run.firstPageNumber - 1} but at ${formatOffset(run.imageOffset)} (${piece.numbers.size} pages its b-tree links name, from page ${piece.low} to ${piece.high}, are there, rowids fitting their links): the file is fragmented; read as run ${index + 1}${notes[index] as string}`,
+        { firstPageNumber: run.firstPageNumber, imageOffset: run.imageOffset, votes: piece.numbers.size },
+      ),
+    );
+  }
+  const referenced = new Set<number>();
+  for (const page of pages) for (const child of childrenOf.get(page.hit.imageOffset) ?? []) referenced.add(child);
+  const rootPageNumbers = pages.filter((page) => isInterior(page.hit) && !referenced.has(page.pageNumber)).map((page) => page.pageNumber);
+  return {
+    name,
+    imageOffset: first.grid.base,
+    pageSize,
+    pageCount,
+    sizeInBytes,
+    path,
+    fragments,
+    pages,
+    rootPageNumbers,
+    linkedChildCount: pieces.reduce((sum, piece) => sum + piece.numbers.size, 0),
+  };
 }
