@@ -11,13 +11,19 @@
  * the image (a file system usually puts a -wal or -journal after its database), else the nearest
  * after it. A fragmented database is not used as a base (its pages are not one range): its schema
  * still names the log's tables, by record shape. The choice is reported (`carve.log-database`).
- * Header-less WAL and journal fragments are listed (`carve.log-fragments-not-decoded`).
+ * Logs whose header is lost go through the same logic: WAL frames the scanner linked by salts and
+ * checksums (a `WalFragment`) are decoded as generations without a header (`wal.header.lost`:
+ * page size and checksum byte order from the frames, the first frame's checksum taken as given,
+ * every frame invisible to SQLite); journal records after a zeroed header (PERSIST mode) as the
+ * journal that header starts. What cannot be read so (frames within 32 bytes of the image start,
+ * journal records with no header before them) is listed (`carve.log-fragments-not-decoded`).
  */
 import { formatOffset } from '../bytes/offsets.js';
 import type { Issue } from '../issues/issue.js';
 import { issue } from '../issues/issue.js';
 import type { SourcePath } from '../provenance/path.js';
-import type { CarvedDatabase, CarvedJournal } from '../assembly/carve/carriers.js';
+import { extendPath } from '../provenance/path.js';
+import type { CarvedDatabase, CarvedJournal, JournalFragment, WalFragment } from '../assembly/carve/carriers.js';
 import type { CarvedImage } from '../assembly/carve/carve-image.js';
 import type { EvidenceFile } from '../sources/inputs.js';
 import { openEvidence } from '../sources/inputs.js';
@@ -49,10 +55,49 @@ function databaseFor(candidates: readonly Candidate[], imageOffset: number, page
   return before[0] ?? after[0];
 }
 
-/** Decodes every header-anchored carved WAL and journal (their transactions go to the sink as each log is decoded). */
+/** The WAL header would be 32 bytes before a fragment's first frame: the fragment is read as a WAL from there. */
+const walHeaderSizeInBytes = 32;
+
+/** A WAL fragment read as a WAL whose first 32 bytes (not its header) are skipped; undefined too near the image start. */
+function walFragmentItem(image: EvidenceFile, fragment: WalFragment): EvidenceFile | undefined {
+  const start = fragment.imageOffset - walHeaderSizeInBytes;
+  const imagePath = fragment.path.parent;
+  if (start < 0 || imagePath === null) return undefined;
+  const sizeInBytes = fragment.sizeInBytes + walHeaderSizeInBytes;
+  return itemOf(image, `${image.location}@wal-fragment-${formatOffset(fragment.imageOffset)}`, start, sizeInBytes, extendPath(imagePath, { kind: 'range', start, length: sizeInBytes }));
+}
+
+/**
+ * Journal records after a zeroed header, read as the journal that header starts, with the
+ * fragments that follow it record for record (leftovers of earlier transactions: another nonce, so
+ * the scanner did not link them); undefined for a fragment with no header before it that follows none.
+ */
+function journalFragmentItems(image: EvidenceFile, fragments: readonly JournalFragment[]): { fragment: JournalFragment; file: EvidenceFile | undefined }[] {
+  const out: { fragment: JournalFragment; file: EvidenceFile | undefined; start: number; end: number }[] = [];
+  for (const fragment of [...fragments].sort((a, b) => a.imageOffset - b.imageOffset)) {
+    const previous = out[out.length - 1];
+    const end = fragment.imageOffset + fragment.sizeInBytes;
+    if (previous?.file !== undefined && fragment.zeroedHeaderImageOffset === undefined && fragment.imageOffset === previous.end && fragment.pageSize === previous.fragment.pageSize) {
+      previous.end = end;
+      continue;
+    }
+    const start = fragment.zeroedHeaderImageOffset;
+    out.push({ fragment, file: start === undefined || fragment.path.parent === null ? undefined : image, start: start ?? fragment.imageOffset, end });
+  }
+  return out.map(({ fragment, file, start, end }) => {
+    const imagePath = fragment.path.parent;
+    if (file === undefined || imagePath === null) return { fragment, file: undefined };
+    return { fragment, file: itemOf(image, `${image.location}@journal-${formatOffset(start)}`, start, end - start, extendPath(imagePath, { kind: 'range', start, length: end - start })) };
+  });
+}
+
+/** Decodes every carved WAL and journal, and the fragments that can be read as one (their transactions go to the sink as each log is decoded). */
 export async function scanCarvedLogs(image: EvidenceFile, carved: CarvedImage, pool: WorkerPool, sink: EvidenceSink, mainFreed: ReadonlyMap<string, MainFreedKeys> = new Map()): Promise<void> {
-  if (carved.wals.length + carved.journals.length === 0) {
-    await listFragments(image, carved, sink);
+  const walFragments = carved.walFragments.map((fragment) => ({ fragment, file: walFragmentItem(image, fragment) }));
+  const journalFragments = journalFragmentItems(image, carved.journalFragments);
+  const listed = { wal: walFragments.filter((item) => item.file === undefined).length, journal: journalFragments.filter((item) => item.file === undefined).length };
+  if (carved.wals.length + carved.journals.length + walFragments.length + journalFragments.length - listed.wal - listed.journal === 0) {
+    await listFragments(image, listed, sink);
     return;
   }
   const candidates: Candidate[] = [];
@@ -113,7 +158,32 @@ export async function scanCarvedLogs(image: EvidenceFile, carved: CarvedImage, p
     const freed = candidate?.database === undefined ? undefined : mainFreed.get(candidate.carved.name);
     await scanJournal(file, { database: candidate?.database, hint: candidate?.database === undefined ? candidate?.hint : undefined, ...(freed === undefined ? {} : { mainFreed: freed }) }, pool, sink);
   }
-  await listFragments(image, carved, sink);
+  for (const { fragment, file } of walFragments) {
+    if (file === undefined) continue;
+    const candidate = databaseFor(candidates, fragment.imageOffset, fragment.pageSize);
+    issues.push(chosen('WAL fragment (header lost)', fragment.imageOffset, candidate));
+    await sink.addIssues(issues.splice(0));
+    await declare(candidate);
+    const lostHeader = { pageSize: fragment.pageSize, bigEndianChecksumWords: fragment.bigEndianChecksumWords };
+    const prepared = await prepareWal(file, { database: candidate?.database, hint: candidate?.database === undefined ? candidate?.hint : undefined, lostHeader }, sink);
+    if (prepared === undefined) continue;
+    try {
+      await prepared.prepareStatuses(pool);
+      await prepared.decodeFrames(pool, sink, candidate?.database === undefined ? undefined : mainFreed.get(candidate.carved.name));
+    } finally {
+      prepared.close();
+    }
+  }
+  for (const { fragment, file } of journalFragments) {
+    if (file === undefined) continue;
+    const candidate = databaseFor(candidates, fragment.imageOffset, fragment.pageSize);
+    issues.push(chosen('journal (header zeroed)', fragment.zeroedHeaderImageOffset ?? fragment.imageOffset, candidate));
+    await sink.addIssues(issues.splice(0));
+    await declare(candidate);
+    const freed = candidate?.database === undefined ? undefined : mainFreed.get(candidate.carved.name);
+    await scanJournal(file, { database: candidate?.database, hint: candidate?.database === undefined ? candidate?.hint : undefined, ...(freed === undefined ? {} : { mainFreed: freed }) }, pool, sink);
+  }
+  await listFragments(image, listed, sink);
 }
 
 /**
@@ -140,15 +210,15 @@ function journalRuns(journals: readonly CarvedJournal[]): CarvedJournal[] {
   return out;
 }
 
-async function listFragments(image: EvidenceFile, carved: CarvedImage, sink: EvidenceSink): Promise<void> {
-  if (carved.walFragments.length + carved.journalFragments.length === 0) return;
+async function listFragments(image: EvidenceFile, listed: { readonly wal: number; readonly journal: number }, sink: EvidenceSink): Promise<void> {
+  if (listed.wal + listed.journal === 0) return;
   await sink.addIssues([
     issue(
       'carve.log-fragments-not-decoded',
       'info',
       image.extent?.path ?? { layer: { kind: 'file', location: image.location }, parent: null },
       0,
-      `${image.location}: ${carved.walFragments.length} WAL fragment(s) and ${carved.journalFragments.length} journal fragment(s) without their header carved and listed; their pages are reported only where they equal a carved database page (as sightings), not decoded as transactions`,
+      `${image.location}: ${listed.wal} WAL fragment(s) (first frame within 32 bytes of the image start) and ${listed.journal} journal fragment(s) (no header, zeroed or intact, before their records) carved and listed; their pages are reported only where they equal a carved database page (as sightings), not decoded as transactions`,
     ),
   ]);
 }

@@ -32,7 +32,7 @@ import type { TextEncoding } from '../formats/sqlite/layout.js';
 import { PageType } from '../formats/sqlite/layout.js';
 import type { PageReader } from '../formats/sqlite/page-reader.js';
 import type { WalFrame, WalFrameSummary, WalHeader } from '../formats/wal/parse-wal.js';
-import { WalFrameReader, parseWalHeader, walFramePath } from '../formats/wal/parse-wal.js';
+import { WalFrameReader, lostWalHeader, parseWalHeader, walFramePath } from '../formats/wal/parse-wal.js';
 import { WalFrameList } from '../formats/wal/frame-list.js';
 import { WAL_HEADER_SIZE_IN_BYTES } from '../formats/wal/layout.js';
 import type { WalAssembly, WalTransaction } from '../assembly/wal-transactions.js';
@@ -172,6 +172,12 @@ export interface PrepareWalOptions {
   readonly database: LogDatabase | undefined;
   /** Schema for a stray WAL (or one whose page size differs from its database's). */
   readonly hint: SchemaHint | undefined;
+  /**
+   * The frames' header is lost (a WAL fragment carved from a raw image): the item's first 32 bytes
+   * are not read; frames are checked under `lostWalHeader` with the page size and checksum byte
+   * order the scanner found in them.
+   */
+  readonly lostHeader?: { readonly pageSize: number; readonly bigEndianChecksumWords: boolean };
 }
 
 /** Transaction id as records and transactions.csv show it. */
@@ -207,17 +213,33 @@ async function prepare(source: ByteSource, walFile: EvidenceFile, walPath: Sourc
     await sink.addIssues([issue('wal.empty', 'info', walPath, 0, `${walFile.location}: empty WAL (0 bytes): nothing written since the last checkpoint that truncated it`)]);
     return undefined;
   }
-  const headerOutcome = parseWalHeader(source.read(0, WAL_HEADER_SIZE_IN_BYTES), 0, walPath);
-  if (headerOutcome.kind === 'not-this-format') {
-    await sink.addIssues([issue('wal.header.missing', 'warning', walPath, 0, `${walFile.location}: no WAL header at ${formatOffset(0)} (${size} bytes); not decoded as a WAL`)]);
-    return undefined;
+  let header: WalHeader;
+  const issues: Issue[] = [];
+  if (options.lostHeader !== undefined) {
+    header = lostWalHeader(0, options.lostHeader.pageSize, options.lostHeader.bigEndianChecksumWords);
+    issues.push(
+      issue(
+        'wal.header.lost',
+        'warning',
+        walPath,
+        0,
+        `${walFile.location}: WAL frames without their header (the ${WAL_HEADER_SIZE_IN_BYTES} bytes before the first frame, at ${formatOffset(0)}, are not it): decoded as generations of their own, page size ${header.pageSize} and ${header.bigEndianChecksumWords ? 'big' : 'little'}-endian checksum words from the frames, the first frame's checksum taken as given and the next ones chained from it; SQLite could not read these frames, and whether they were its current generation is not known`,
+        { pageSize: header.pageSize },
+      ),
+    );
+  } else {
+    const headerOutcome = parseWalHeader(source.read(0, WAL_HEADER_SIZE_IN_BYTES), 0, walPath);
+    if (headerOutcome.kind === 'not-this-format') {
+      await sink.addIssues([issue('wal.header.missing', 'warning', walPath, 0, `${walFile.location}: no WAL header at ${formatOffset(0)} (${size} bytes); not decoded as a WAL`)]);
+      return undefined;
+    }
+    if (headerOutcome.kind === 'malformed') {
+      await sink.addIssues(headerOutcome.issues);
+      return undefined;
+    }
+    header = headerOutcome.value;
+    issues.push(...headerOutcome.issues);
   }
-  if (headerOutcome.kind === 'malformed') {
-    await sink.addIssues(headerOutcome.issues);
-    return undefined;
-  }
-  const header = headerOutcome.value;
-  const issues: Issue[] = [...headerOutcome.issues];
 
   // A database whose page size differs cannot be the WAL's base: the WAL is then decoded alone,
   // with the database's schema as a hint.
@@ -764,7 +786,7 @@ class WalDecoding implements PreparedWal {
     const what: Record<WalFrame['label'], string> = {
       committed: 'committed',
       uncommitted: 'written after the last commit SQLite accepts: never committed',
-      'stale-generation': 'a stale generation left behind by a WAL restart (invisible to SQLite)',
+      'stale-generation': state.header.lost === true ? 'a generation whose WAL header is lost (invisible to SQLite; whether it was current is not known)' : 'a stale generation left behind by a WAL restart (invisible to SQLite)',
       'checksum-invalid': 'committed by its writer but rejected by SQLite (checksum chain broken before its commit frame)',
     };
     const reasons = [

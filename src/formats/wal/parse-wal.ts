@@ -78,6 +78,8 @@ export interface WalHeader {
    * generation's committed transactions are labelled `checksum-invalid`.
    */
   readonly acceptedBySqlite: boolean;
+  /** No header was read: the stand-in of frames whose header is lost (`lostWalHeader`). */
+  readonly lost?: true;
 }
 
 /**
@@ -301,6 +303,33 @@ export function parseWalHeader(bytes: Uint8Array, at: number, path: SourcePath):
   );
 }
 
+/**
+ * The stand-in header of WAL frames found without theirs (a fragment carved from a raw image):
+ * page size and checksum byte order as the frames give them, every other field 0, not accepted by
+ * SQLite. `WalFrameReader` then takes the first frame's checksum as given (`unverifiable`) and
+ * chains the next ones from it; no frame is of the header's generation, so every frame is
+ * labelled `stale-generation` (SQLite cannot read them; whether they were current is unknown).
+ */
+export function lostWalHeader(headerOffset: number, pageSize: number, bigEndianChecksumWords: boolean): WalHeader {
+  return {
+    headerOffset,
+    magicField: 0,
+    bigEndianChecksumWords,
+    formatVersion: 0,
+    pageSize,
+    checkpointSequence: 0,
+    salt1: 0,
+    salt2: 0,
+    checksum1: 0,
+    checksum2: 0,
+    computedChecksum1: 0,
+    computedChecksum2: 0,
+    checksumValid: false,
+    acceptedBySqlite: false,
+    lost: true,
+  };
+}
+
 /** What the next frame needs to know about the one before it (the header acts as frame 0). */
 interface Predecessor {
   readonly frameNumber: number;
@@ -366,7 +395,8 @@ export class WalFrameReader {
     this.#nextFrameOffset = this.walOffset + WAL_HEADER_SIZE_IN_BYTES;
     this.#previous = {
       frameNumber: 0,
-      zeroed: false,
+      // A lost header has no checksum to continue: like a zeroed frame, it leaves the first frame unverifiable.
+      zeroed: header.lost === true,
       checksum1: header.checksum1,
       checksum2: header.checksum2,
       generationSalt1: header.salt1,
