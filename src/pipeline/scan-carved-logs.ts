@@ -68,33 +68,22 @@ function walFragmentItem(image: EvidenceFile, fragment: WalFragment): EvidenceFi
 }
 
 /**
- * Journal records after a zeroed header, read as the journal that header starts, with the
- * fragments that follow it record for record (leftovers of earlier transactions: another nonce, so
- * the scanner did not link them); undefined for a fragment with no header before it that follows none.
+ * Journal records after a zeroed header, read as the journal that header starts (the carver joins
+ * records that follow one another, leftovers of earlier transactions with another nonce too);
+ * undefined without such a header.
  */
-function journalFragmentItems(image: EvidenceFile, fragments: readonly JournalFragment[]): { fragment: JournalFragment; file: EvidenceFile | undefined }[] {
-  const out: { fragment: JournalFragment; file: EvidenceFile | undefined; start: number; end: number }[] = [];
-  for (const fragment of [...fragments].sort((a, b) => a.imageOffset - b.imageOffset)) {
-    const previous = out[out.length - 1];
-    const end = fragment.imageOffset + fragment.sizeInBytes;
-    if (previous?.file !== undefined && fragment.zeroedHeaderImageOffset === undefined && fragment.imageOffset === previous.end && fragment.pageSize === previous.fragment.pageSize) {
-      previous.end = end;
-      continue;
-    }
-    const start = fragment.zeroedHeaderImageOffset;
-    out.push({ fragment, file: start === undefined || fragment.path.parent === null ? undefined : image, start: start ?? fragment.imageOffset, end });
-  }
-  return out.map(({ fragment, file, start, end }) => {
-    const imagePath = fragment.path.parent;
-    if (file === undefined || imagePath === null) return { fragment, file: undefined };
-    return { fragment, file: itemOf(image, `${image.location}@journal-${formatOffset(start)}`, start, end - start, extendPath(imagePath, { kind: 'range', start, length: end - start })) };
-  });
+function journalFragmentItem(image: EvidenceFile, fragment: JournalFragment): EvidenceFile | undefined {
+  const start = fragment.zeroedHeaderImageOffset;
+  const imagePath = fragment.path.parent;
+  if (start === undefined || imagePath === null) return undefined;
+  const sizeInBytes = fragment.imageOffset + fragment.sizeInBytes - start;
+  return itemOf(image, `${image.location}@journal-${formatOffset(start)}`, start, sizeInBytes, extendPath(imagePath, { kind: 'range', start, length: sizeInBytes }));
 }
 
 /** Decodes every carved WAL and journal, and the fragments that can be read as one (their transactions go to the sink as each log is decoded). */
 export async function scanCarvedLogs(image: EvidenceFile, carved: CarvedImage, pool: WorkerPool, sink: EvidenceSink, mainFreed: ReadonlyMap<string, MainFreedKeys> = new Map()): Promise<void> {
   const walFragments = carved.walFragments.map((fragment) => ({ fragment, file: walFragmentItem(image, fragment) }));
-  const journalFragments = journalFragmentItems(image, carved.journalFragments);
+  const journalFragments = carved.journalFragments.map((fragment) => ({ fragment, file: journalFragmentItem(image, fragment) }));
   const listed = { wal: walFragments.filter((item) => item.file === undefined).length, journal: journalFragments.filter((item) => item.file === undefined).length };
   if (carved.wals.length + carved.journals.length + walFragments.length + journalFragments.length - listed.wal - listed.journal === 0) {
     await listFragments(image, listed, sink);

@@ -4,15 +4,17 @@
  * page-image record and transaction must equal what scanning the sample's files gives, with image
  * offsets shifted by where the log was carved.
  */
-import { readFileSync, writeFileSync } from 'node:fs';
+import { copyFileSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import type { EvidenceRecord } from '../../src/evidence/record.js';
+import { carveImage } from '../../src/assembly/carve/carve-image.js';
 import { scanInputs } from '../../src/pipeline/scan.js';
 import { MemorySink } from '../../src/pipeline/sink.js';
 import { WorkerPool } from '../../src/pool/pool.js';
 import { noise } from '../support/bytes.js';
-import { makeTempDir, removeDir } from '../support/sqlite3.js';
+import { hasSqlite3, makeTempDir, removeDir } from '../support/sqlite3.js';
+import { makePersistJournal } from '../support/wal-fixtures.js';
 
 const directory = makeTempDir('exhume-carved-logs-');
 afterAll(() => removeDir(directory));
@@ -103,5 +105,36 @@ describe('carved logs', () => {
     // As many transactions, with the same frames, each a generation SQLite could not read.
     expect(carved.transactions.map((row) => [row.firstFrame, row.lastFrame, row.pages])).toEqual(direct.transactions.map((row) => [row.firstFrame, row.lastFrame, row.pages]));
     expect(new Set(carved.transactions.map((row) => row.commitState))).toEqual(new Set(['stale-generation']));
+  });
+
+  it.skipIf(!hasSqlite3())('a PERSIST journal reused by a smaller transaction: the leftover records (another nonce) are read with it, as from the file', async () => {
+    const fixture = makePersistJournal(join(directory, 'persist-reused'), { thenSmaller: true });
+    const folder = join(directory, 'persist-reused-files');
+    mkdirSync(folder);
+    copyFileSync(fixture.databasePath, join(folder, 'ledger.db'));
+    copyFileSync(fixture.journalPath, join(folder, 'ledger.db-journal'));
+    const database = readFileSync(fixture.databasePath);
+    const log = readFileSync(fixture.journalPath);
+    const databaseStart = 512 * 77;
+    const logStart = databaseStart + database.length + 512 * 5;
+    const location = join(directory, 'persist-reused.img');
+    writeFileSync(location, Buffer.concat([noise(databaseStart, 31), database, noise(512 * 5, 37), log, noise(512 * 3 + 7, 41)]));
+
+    // One fragment from the zeroed header to the last leftover: records that follow one another are joined whatever their nonce.
+    const image = await carveImage(location, { progress: { quiet: true } });
+    try {
+      expect(image.journalFragments.map((fragment) => [fragment.imageOffset - logStart, fragment.sizeInBytes, fragment.zeroedHeaderImageOffset === undefined ? undefined : fragment.zeroedHeaderImageOffset - logStart])).toEqual([[512, log.length - 512, 0]]);
+    } finally {
+      image.close();
+    }
+    const direct = new MemorySink();
+    await scanInputs([join(folder, 'ledger.db')], new WorkerPool(0), direct);
+    const carved = new MemorySink();
+    await scanInputs([location], new WorkerPool(0), carved);
+    const expected = logRecords(direct, 0);
+    // The leftovers are there: records of a second journal transaction.
+    expect(new Set(expected.map((key) => JSON.parse(key)[5]))).toEqual(new Set(['journal:1', 'journal:2']));
+    expect(logRecords(carved, logStart)).toEqual(expected);
+    expect(transactionKeys(carved)).toEqual(transactionKeys(direct));
   });
 });

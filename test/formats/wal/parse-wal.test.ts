@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import type { WalFrame, WalFrameSummary } from '../../../src/formats/wal/parse-wal.js';
-import { WalFrameReader, labelWalFrame, parseWal, parseWalHeader, walFramePage, walFramePath } from '../../../src/formats/wal/parse-wal.js';
+import { WalFrameReader, labelWalFrame, lostWalHeader, parseWal, parseWalHeader, walFramePage, walFramePath } from '../../../src/formats/wal/parse-wal.js';
 import type { Issue } from '../../../src/issues/issue.js';
 import { filePath, renderPath, toImageOffset } from '../../../src/provenance/path.js';
 import { concat, noise, withNoise } from '../../support/bytes.js';
@@ -328,6 +328,30 @@ describe('parseWal: frames', () => {
     expect(summary).toEqual(whole.value.summary);
     expect(issues).toEqual(whole.issues);
     expect(() => reader.finish()).toThrow('called twice');
+  });
+
+  it('reads frames whose header is lost (lostWalHeader): the first frame unverifiable, the next ones chained from it, a break still caught, nothing accepted', () => {
+    const specs: WalFrameSpec[] = [{ pageNumber: 1 }, { pageNumber: 2, commitSizeInPages: 2 }, { pageNumber: 3, damageByteAt: 40 }, { pageNumber: 4 }, { pageNumber: 5, commitSizeInPages: 5 }];
+    for (const bigEndian of [false, true]) {
+      const built = buildWal({ ...header, bigEndian }, specs);
+      // The header overwritten: the fragment is read from a stand-in at offset 0 (the 32 bytes there are never read).
+      const bytes = concat(noise(32, 3), built.bytes.subarray(32));
+      const reader = new WalFrameReader(lostWalHeader(0, 512, bigEndian), path);
+      const frames = reader.readFrames(bytes, 32);
+      const { summary, issues } = reader.finish(bytes.length);
+      expect(labels(frames.map((frame) => ({ ...frame, label: labelWalFrame(frame, summary) })))).toEqual([
+        '1:stale-generation/unverifiable',
+        '2:stale-generation/linked',
+        '3:stale-generation/mismatch',
+        // Frame 4 continues frame 3's stored pair: only frame 3's bytes were damaged.
+        '4:stale-generation/linked',
+        '5:stale-generation/linked',
+      ]);
+      expect(frames.every((frame) => !frame.acceptedBySqlite && !frame.inCurrentGeneration && frame.generationSalt1 === header.salt1)).toBe(true);
+      expect(summary.acceptedFrameCount).toBe(0);
+      expect(summary.lastCommittedFrameNumber).toBe(0);
+      expect(issues.map((value) => value.code)).toContain('wal.frame.checksum-mismatch');
+    }
   });
 
   it('throws on programmer errors in the reader (range outside the bytes, an end leaving a whole frame)', () => {
