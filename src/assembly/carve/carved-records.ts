@@ -332,7 +332,8 @@ function decodeHeaderless(
   keep: (page: DistinctPage, decoded: readonly EvidenceRecord[]) => void,
   issues: Issue[],
 ): void {
-  const reader = database.fragments.length > 1 ? new FragmentPageReader(source, database.pageSize, database.fragments) : new SourcePageReader(source, database.pageSize, database.imageOffset, database.sizeInBytes);
+  // Through the runs always: pages before the first run are not the database's.
+  const reader = new FragmentPageReader(source, database.pageSize, database.fragments);
   const usableSize = database.pageSize;
   const context: PageDecodeContext = { databaseName: database.name, usableSize, encoding, reader, state: RecordState.orphan, status: RecordStatus.unknown, foundBy: 'page-scan' };
   const visited = new Set<number>();

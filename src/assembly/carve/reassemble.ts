@@ -16,8 +16,10 @@
  *    index's leaves recur at strides, and a grid shifted by a few pages would gather as many
  *    votes as the true one.
  * 2. Pieces. Grids joined by an interior page (it names pages on both, or lies on one and names
- *    pages on the other) are pieces of one database. A piece whose page numbers overlap a stronger
- *    piece's is a database of its own (an older copy). The pieces in page-number order are the
+ *    pages on the other) are pieces of one database. A piece whose page numbers overlap another's
+ *    is a database of its own (an older copy), and so is that other piece unless it is more than
+ *    twice as strong: which version's pieces go together the links cannot tell, and pairing the
+ *    wrong ones would make a state that never existed. The pieces in page-number order are the
  *    database's runs: the first reaches down to page 2 (page 1 is lost), the last on past its
  *    highest named page while b-tree pages of its grid keep turning up (`gridSlackInPages`).
  *    Pages between the last named page of one run and the first of the next are named by no link
@@ -245,12 +247,16 @@ export function reassembleOrphans(orphans: readonly BtreePageHit[], source: Byte
   }
   const databasesPieces: Piece[][] = [];
   for (const group of groups.values()) {
+    // `kept` and so each group are in `ordered` order: strongest first.
+    const candidates = group.map((grid) => pieceOf(grid, kept.get(grid) as Map<number, number>));
     const pieces: Piece[] = [];
-    for (const grid of group) {
-      // `kept` and so each group are in `ordered` order: strongest first.
-      const piece = pieceOf(grid, kept.get(grid) as Map<number, number>);
-      const overlaps = pieces.some((other) => other.grid.pageSize !== grid.pageSize || (piece.low <= other.high && other.low <= piece.high));
-      if (overlaps || pieces.length >= fragmentLimits.maximumFragmentCount) databasesPieces.push([piece]);
+    for (const piece of candidates) {
+      const overlaps = (other: Piece): boolean => other.grid.pageSize !== piece.grid.pageSize || (piece.low <= other.high && other.low <= piece.high);
+      // Two pieces holding the same page numbers, the other at least half as strong: versions of
+      // one database (an older copy). Which of them goes with the other pieces the links cannot
+      // tell, so neither does: pairing the wrong ones would make a state that never existed.
+      const contested = candidates.some((other) => other !== piece && overlaps(other) && other.numbers.size * 2 >= piece.numbers.size);
+      if (contested || pieces.some(overlaps) || pieces.length >= fragmentLimits.maximumFragmentCount) databasesPieces.push([piece]);
       else pieces.push(piece);
     }
     if (pieces.length > 0) databasesPieces.push(pieces);
@@ -320,9 +326,12 @@ function assemble(pieces: readonly Piece[], context: AssemblyContext, issues: Is
     pages.push({ pageNumber, hit });
     return true;
   };
-  // The last run reaches the highest page any of its interior pages name, and on while pages keep turning up.
-  let highest = (pieces[pieces.length - 1] as Piece).high;
-  for (const piece of pieces) for (const namers of piece.grid.namedBy.values()) for (const namer of namers) for (const child of childrenOf.get(namer) ?? []) if (child <= searchInput.declaredPageCount) highest = Math.max(highest, child);
+  // The last run reaches its highest named page, and on while pages of its grid keep turning up
+  // (overflow, freelist tails), up to a page another grid holds (another database's, or the same
+  // database's found elsewhere: a piece that became a database of its own) or an interior page
+  // (its children would have been named on this grid: it roots another database's tree).
+  const namedHigh = (pieces[pieces.length - 1] as Piece).high;
+  let highest = namedHigh;
   const fragments: DatabaseFragment[] = [];
   for (let index = 0; index < pieces.length; index++) {
     const grid = (pieces[index] as Piece).grid;
@@ -331,7 +340,10 @@ function assemble(pieces: readonly Piece[], context: AssemblyContext, issues: Is
     let end = isLast ? start - 1 : (starts[index + 1] as number) - 1;
     if (isLast) {
       for (let pageNumber = start; pageNumber <= highest + reassemblyLimits.gridSlackInPages; pageNumber++) {
-        if (grid.base + (pageNumber - 1) * pageSize >= source.sizeInBytes) break;
+        const offset = grid.base + (pageNumber - 1) * pageSize;
+        const holder = owner.get(offset);
+        const found = byOffset.get(offset);
+        if (offset >= source.sizeInBytes || (holder !== undefined && holder !== grid) || (pageNumber > namedHigh && found !== undefined && isInterior(found))) break;
         end = pageNumber;
         if (take(grid, pageNumber)) highest = Math.max(highest, pageNumber);
       }
@@ -343,6 +355,13 @@ function assemble(pieces: readonly Piece[], context: AssemblyContext, issues: Is
   }
   if (pages.length === 0) return undefined;
   for (const page of pages) claimed.add(page.hit.imageOffset);
+  // The first run starts at its first b-tree page: what lies before it on the grid (noise, when the
+  // piece holding pages from 2 on is elsewhere or lost) is not read as this database's.
+  const opening = fragments[0] as DatabaseFragment;
+  const openingEnd = opening.firstPageNumber + opening.pageCount - 1;
+  let firstHeld = openingEnd;
+  for (const page of pages) if (page.pageNumber >= opening.firstPageNumber && page.pageNumber <= openingEnd) firstHeld = Math.min(firstHeld, page.pageNumber);
+  if (firstHeld > opening.firstPageNumber) fragments[0] = { firstPageNumber: firstHeld, pageCount: openingEnd - firstHeld + 1, imageOffset: opening.imageOffset + (firstHeld - opening.firstPageNumber) * pageSize };
   const last = fragments[fragments.length - 1] as DatabaseFragment;
   const pageCount = last.firstPageNumber + last.pageCount - 1;
   const firstRun = fragments[0] as DatabaseFragment;

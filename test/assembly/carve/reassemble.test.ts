@@ -89,6 +89,67 @@ UPDATE trans_record SET amount = amount + 1 WHERE id BETWEEN 700 AND 760;`,
   });
 });
 
+describe.skipIf(!hasSqlite3())('two header-less versions of one ledger, each stored in two pieces', () => {
+  // Each version's first piece (pages 2–8) and second piece (9–end) far apart: the interior pages of
+  // either version name pages of both (their unchanged leaves), so pieces of the two versions could
+  // pair up wrongly. A pairing the links cannot decide is not made.
+  const pageSize = 1024;
+  let olderPath: string;
+  let newerPath: string;
+  let imagePath: string;
+  // The newer version's first piece lies before the older's, its second piece after: no order of the image pairs them.
+  const places = { newerFirst: 1 * MiB + 3 * 512, olderFirst: 1 * MiB + 64 * 1024 + 5 * 512, olderSecond: 3 * MiB + 7 * 512, newerSecond: 5 * MiB + 9 * 512 };
+
+  beforeAll(() => {
+    olderPath = join(directory, 'pieces-older.db');
+    newerPath = join(directory, 'pieces-newer.db');
+    runSqlite(
+      olderPath,
+      `PRAGMA page_size=${pageSize};
+CREATE TABLE trans_record (id INTEGER PRIMARY KEY, trace_no TEXT, amount INTEGER, memo TEXT);
+WITH RECURSIVE c(x) AS (SELECT 1 UNION ALL SELECT x+1 FROM c WHERE x<1500)
+INSERT INTO trans_record SELECT x, printf('%06d', x), (x*7919)%500000, printf('memo %d', x) FROM c;`,
+    );
+    copyFileSync(olderPath, newerPath);
+    runSqlite(newerPath, `PRAGMA secure_delete=OFF;
+UPDATE trans_record SET amount = amount + 1 WHERE id BETWEEN 700 AND 760 OR id = 5;`);
+    const image = noise(7 * MiB, 23);
+    for (const [path, first, second] of [
+      [olderPath, places.olderFirst, places.olderSecond],
+      [newerPath, places.newerFirst, places.newerSecond],
+    ] as const) {
+      const bytes = new Uint8Array(readFileSync(path));
+      image.set(bytes.subarray(pageSize, 8 * pageSize), first + pageSize);
+      image.set(bytes.subarray(8 * pageSize), second);
+    }
+    imagePath = join(directory, 'two-versions-in-pieces.img');
+    writeFileSync(imagePath, image);
+  });
+
+  it('pairs no piece of one version with a piece of the other: every database page is where its version put it', async () => {
+    const carved = await carveImage(imagePath, { windowSizeInBytes: MiB, progress: { quiet: true } });
+    try {
+      const older = new Uint8Array(readFileSync(olderPath));
+      const newer = new Uint8Array(readFileSync(newerPath));
+      // Each piece alone, at its own place, with its own page numbers (2–8 or 9–end): nothing paired.
+      expect(carved.headerlessDatabases.map((database) => database.fragments.map((run) => [run.firstPageNumber, run.imageOffset])).sort((a, b) => (a[0]?.[1] as number) - (b[0]?.[1] as number))).toEqual([
+        [[2, places.newerFirst + pageSize]],
+        [[2, places.olderFirst + pageSize]],
+        [[9, places.olderSecond]],
+        [[9, places.newerSecond]],
+      ]);
+      for (const database of carved.headerlessDatabases) {
+        // All of one version: each page's bytes equal that version's page of the same number.
+        const fits = (version: Uint8Array): boolean =>
+          database.pages.every((page) => Buffer.from(carved.source.read(page.hit.imageOffset, pageSize)).equals(Buffer.from(version.subarray((page.pageNumber - 1) * pageSize, page.pageNumber * pageSize))));
+        expect(fits(older) || fits(newer), database.name).toBe(true);
+      }
+    } finally {
+      carved.close();
+    }
+  });
+});
+
 describe('links too vague to vote', () => {
   const pageSize = 512;
 
