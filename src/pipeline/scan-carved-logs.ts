@@ -32,6 +32,7 @@ import { describeDatabase, tableDescriptor } from './scan-database.js';
 import { scanJournal } from './scan-journal.js';
 import type { LogDatabase, SchemaHint } from './scan-log.js';
 import { hintFromSummary } from './scan-log.js';
+import type { PrepareWalOptions } from './scan-wal.js';
 import { prepareWal } from './scan-wal.js';
 import type { MainFreedKeys } from './log-freed.js';
 import type { EvidenceSink } from './sink.js';
@@ -123,54 +124,41 @@ export async function scanCarvedLogs(image: EvidenceFile, carved: CarvedImage, p
       { imageOffset },
     );
 
-  for (const wal of carved.wals) {
-    const candidate = databaseFor(candidates, wal.imageOffset, wal.pageSize);
-    issues.push(chosen('WAL', wal.imageOffset, candidate));
+  // One log: which database it goes with (said), its tables declared, then the WAL or journal logic.
+  const decodeWal = async (kind: string, imageOffset: number, pageSize: number, file: EvidenceFile, lostHeader?: PrepareWalOptions['lostHeader']): Promise<void> => {
+    const candidate = databaseFor(candidates, imageOffset, pageSize);
+    issues.push(chosen(kind, imageOffset, candidate));
     await sink.addIssues(issues.splice(0));
     await declare(candidate);
-    const file = itemOf(image, `${image.location}@wal-${formatOffset(wal.imageOffset)}`, wal.imageOffset, wal.sizeInBytes, wal.path);
-    const prepared = await prepareWal(file, { database: candidate?.database, hint: candidate?.database === undefined ? candidate?.hint : undefined }, sink);
-    if (prepared === undefined) continue;
+    const prepared = await prepareWal(file, { database: candidate?.database, hint: candidate?.database === undefined ? candidate?.hint : undefined, ...(lostHeader === undefined ? {} : { lostHeader }) }, sink);
+    if (prepared === undefined) return;
     try {
       await prepared.prepareStatuses(pool);
       await prepared.decodeFrames(pool, sink, candidate?.database === undefined ? undefined : mainFreed.get(candidate.carved.name));
     } finally {
       prepared.close();
     }
+  };
+  const decodeJournal = async (kind: string, imageOffset: number, pageSize: number | undefined, file: EvidenceFile): Promise<void> => {
+    const candidate = databaseFor(candidates, imageOffset, pageSize);
+    issues.push(chosen(kind, imageOffset, candidate));
+    await sink.addIssues(issues.splice(0));
+    await declare(candidate);
+    const freed = candidate?.database === undefined ? undefined : mainFreed.get(candidate.carved.name);
+    await scanJournal(file, { database: candidate?.database, hint: candidate?.database === undefined ? candidate?.hint : undefined, ...(freed === undefined ? {} : { mainFreed: freed }) }, pool, sink);
+  };
+
+  for (const wal of carved.wals) {
+    await decodeWal('WAL', wal.imageOffset, wal.pageSize, itemOf(image, `${image.location}@wal-${formatOffset(wal.imageOffset)}`, wal.imageOffset, wal.sizeInBytes, wal.path));
   }
   for (const journal of journalRuns(carved.journals)) {
-    const candidate = databaseFor(candidates, journal.imageOffset, journal.pageSize);
-    issues.push(chosen('journal', journal.imageOffset, candidate));
-    await sink.addIssues(issues.splice(0));
-    await declare(candidate);
-    const file = itemOf(image, `${image.location}@journal-${formatOffset(journal.imageOffset)}`, journal.imageOffset, journal.sizeInBytes, journal.path);
-    const freed = candidate?.database === undefined ? undefined : mainFreed.get(candidate.carved.name);
-    await scanJournal(file, { database: candidate?.database, hint: candidate?.database === undefined ? candidate?.hint : undefined, ...(freed === undefined ? {} : { mainFreed: freed }) }, pool, sink);
+    await decodeJournal('journal', journal.imageOffset, journal.pageSize, itemOf(image, `${image.location}@journal-${formatOffset(journal.imageOffset)}`, journal.imageOffset, journal.sizeInBytes, journal.path));
   }
   for (const { fragment, file } of walFragments) {
-    if (file === undefined) continue;
-    const candidate = databaseFor(candidates, fragment.imageOffset, fragment.pageSize);
-    issues.push(chosen('WAL fragment (header lost)', fragment.imageOffset, candidate));
-    await sink.addIssues(issues.splice(0));
-    await declare(candidate);
-    const lostHeader = { pageSize: fragment.pageSize, bigEndianChecksumWords: fragment.bigEndianChecksumWords };
-    const prepared = await prepareWal(file, { database: candidate?.database, hint: candidate?.database === undefined ? candidate?.hint : undefined, lostHeader }, sink);
-    if (prepared === undefined) continue;
-    try {
-      await prepared.prepareStatuses(pool);
-      await prepared.decodeFrames(pool, sink, candidate?.database === undefined ? undefined : mainFreed.get(candidate.carved.name));
-    } finally {
-      prepared.close();
-    }
+    if (file !== undefined) await decodeWal('WAL fragment (header lost)', fragment.imageOffset, fragment.pageSize, file, { pageSize: fragment.pageSize, bigEndianChecksumWords: fragment.bigEndianChecksumWords });
   }
   for (const { fragment, file } of journalFragments) {
-    if (file === undefined) continue;
-    const candidate = databaseFor(candidates, fragment.imageOffset, fragment.pageSize);
-    issues.push(chosen('journal (header zeroed)', fragment.zeroedHeaderImageOffset ?? fragment.imageOffset, candidate));
-    await sink.addIssues(issues.splice(0));
-    await declare(candidate);
-    const freed = candidate?.database === undefined ? undefined : mainFreed.get(candidate.carved.name);
-    await scanJournal(file, { database: candidate?.database, hint: candidate?.database === undefined ? candidate?.hint : undefined, ...(freed === undefined ? {} : { mainFreed: freed }) }, pool, sink);
+    if (file !== undefined) await decodeJournal('journal (header zeroed)', fragment.zeroedHeaderImageOffset ?? fragment.imageOffset, fragment.pageSize, file);
   }
   await listFragments(image, listed, sink);
 }
