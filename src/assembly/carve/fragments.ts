@@ -33,7 +33,8 @@
  * 0), when exactly one split does best; otherwise they stay with the earlier run. The issue says
  * which. Limits: a run whose grid would start before the image (page 1 of the
  * grid at a negative offset) is not taken: provenance folds page numbers through a `range` layer
- * whose start cannot be negative. Databases without a header (reassemble.ts) stay on one grid.
+ * whose start cannot be negative. Databases without a header are put together by reassemble.ts
+ * (pooled votes of their interior pages); `chainBoundary` places the pages between their runs too.
  */
 import { formatOffset } from '../../bytes/offsets.js';
 import { u32beUnchecked } from '../../bytes/read.js';
@@ -81,12 +82,12 @@ export type Family = 'table' | 'index';
 type KeyRange = PageLinks['keyRange'];
 
 /** True when a page whose keys span `range` may be the page a link names (no keys: nothing to contradict). */
-export function keysFit(range: KeyRange, named: { readonly low: number; readonly high: number }): boolean {
+function keysFit(range: KeyRange, named: { readonly low: number; readonly high: number }): boolean {
   return range === undefined || (range.minimum > named.low && range.maximum <= named.high);
 }
 
 /** The key range of the b-tree page at an image offset, each page parsed once (votes compare many pages with many links). */
-export function keyRangeReader(source: ByteSource, path: SourcePath): (imageOffset: number, pageSize: number) => KeyRange {
+function keyRangeReader(source: ByteSource, path: SourcePath): (imageOffset: number, pageSize: number) => KeyRange {
   const known = new Map<number, KeyRange>();
   return (imageOffset, pageSize) => {
     if (known.has(imageOffset)) return known.get(imageOffset);
